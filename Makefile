@@ -1,0 +1,84 @@
+# The two commands a new user needs: `make run` (start the assistant) and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV        := .venv
+PY          := $(VENV)/bin/python
+RASA        := $(VENV)/bin/rasa
+STAMPS      := .stamps
+SPACY_MODEL := build/spacy_en_orders
+MODEL       := models/current.tar.gz
+TRAIN_DATA  := config.yml $(shell find data domain -name '*.yml' 2>/dev/null)
+
+export ORDER_DB_PATH ?= $(CURDIR)/var/orders.db
+export RASA_TELEMETRY_ENABLED := false
+export TF_CPP_MIN_LOG_LEVEL := 2
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+export PYTHONWARNINGS := ignore::DeprecationWarning
+export PYTHONHASHSEED := 0
+
+.PHONY: help setup run shell actions train db reset-db test lint unit validate story-test e2e \
+        cross-validate lock clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
+
+$(STAMPS)/venv: requirements.lock
+	@python=$$(scripts/find-python.sh) || exit 1; \
+	  if [ ! -x $(PY) ]; then echo "creating $(VENV) with $$python"; $$python -m venv $(VENV); fi
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	@mkdir -p $(STAMPS) && touch $@
+
+$(SPACY_MODEL)/meta.json: scripts/build_spacy_model.py $(STAMPS)/venv
+	$(PY) scripts/build_spacy_model.py
+
+setup: $(STAMPS)/venv $(SPACY_MODEL)/meta.json  ## create the venv and build the spaCy pipeline
+
+$(MODEL): $(TRAIN_DATA) $(SPACY_MODEL)/meta.json
+	$(RASA) train --data data --domain domain --config config.yml --out models \
+	  --fixed-model-name current
+
+train: setup $(MODEL)  ## train a model if there is none or the data changed
+
+db: $(STAMPS)/venv  ## create and seed the order database if missing
+	$(PY) -m actions.store
+
+reset-db: $(STAMPS)/venv  ## drop the demo data and seed it again, relative to now
+	$(PY) -m actions.store --reset
+
+run: train db  ## start the action server and the assistant (rasa shell)
+	scripts/run.sh shell
+
+shell: run  ## same as run
+
+actions: setup db  ## start only the action server (port 5055)
+	$(VENV)/bin/rasa run actions --actions actions --port 5055
+
+test: setup lint unit validate train story-test e2e  ## run every test
+
+lint: $(STAMPS)/venv
+	$(VENV)/bin/ruff check actions tests scripts
+
+unit: setup  ## pytest unit tests (store, rules, identity, actions)
+	$(PY) -m pytest -q tests --ignore=tests/e2e
+
+validate: setup
+	$(RASA) data validate --data data --domain domain --config config.yml --fail-on-warnings \
+	  || $(RASA) data validate --data data --domain domain --config config.yml
+
+story-test: train  ## Rasa test stories for every guidance path and interruption
+	$(RASA) test core --model $(MODEL) --stories tests/test_stories.yml \
+	  --fail-on-prediction-errors --out results/tmp/core
+
+e2e: train  ## whole conversations against the real Rasa and action servers
+	$(PY) -m pytest -q tests/e2e
+
+cross-validate: setup  ## 5-fold NLU cross-validation, report in results/
+	$(PY) scripts/nlu_report.py --folds 5
+
+lock: $(STAMPS)/venv  ## regenerate requirements.lock from requirements.in
+	$(VENV)/bin/uv pip compile requirements.in --python-version 3.10 \
+	  --python-platform x86_64-unknown-linux-gnu -o requirements.lock
+
+clean:  ## remove the venv, builds, models and the database
+	rm -rf $(VENV) $(STAMPS) build models/*.tar.gz var results/tmp

@@ -1,0 +1,111 @@
+"""Glue between Rasa trackers, the order store and the guidance rules."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from typing import Any, Optional
+
+from rasa_sdk import Tracker
+
+from actions import identity
+from actions.guidance import OrderFacts, Reason, RequestFacts, SellerFacts, Status
+from actions.store import OrderStore, to_datetime
+
+# Button payloads arrive as "/intent" text: they are not the buyer's own words.
+PAYLOAD_PREFIX = "/"
+
+
+@lru_cache(maxsize=4)
+def _store_for(path: str) -> OrderStore:
+    return OrderStore(path)
+
+
+def get_store() -> OrderStore:
+    """One store per database path, so tests can point ORDER_DB_PATH elsewhere."""
+    from actions.store import default_db_path
+
+    return _store_for(str(default_db_path()))
+
+
+def latest_metadata(tracker: Tracker) -> dict[str, Any]:
+    metadata = (tracker.latest_message or {}).get("metadata")
+    if isinstance(metadata, dict) and metadata:
+        return metadata
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            found = event.get("metadata")
+            return found if isinstance(found, dict) else {}
+    return {}
+
+
+def verified_customer(tracker: Tracker) -> Optional[str]:
+    """The proven customer: the slot set by an earlier check, or a valid signed token now."""
+    return tracker.get_slot("customer_id") or identity.customer_from_metadata(
+        latest_metadata(tracker)
+    )
+
+
+def reason_from(tracker: Tracker) -> Optional[Reason]:
+    value = tracker.get_slot("reason")
+    try:
+        return Reason(value) if value else None
+    except ValueError:
+        return None
+
+
+def buyer_words(tracker: Tracker) -> Optional[str]:
+    """The latest message as typed, unless it was a button press."""
+    text = (tracker.latest_message or {}).get("text") or ""
+    return None if not text or text.startswith(PAYLOAD_PREFIX) else text[:2000]
+
+
+def order_facts(store: OrderStore, order: dict) -> OrderFacts:
+    """Everything the rules need to know about one order, read from the store."""
+    seller_row = store.seller(order["seller_id"]) or {}
+    seller = SellerFacts(
+        name=seller_row.get("name", "the seller"),
+        rating=float(seller_row.get("rating") or 0),
+        positive_feedback_pct=float(seller_row.get("positive_feedback_pct") or 0),
+        store_opened_at=to_datetime(seller_row.get("store_opened_at")),
+        cancellation_policy=seller_row.get("cancellation_policy"),
+        cancellation_deadline_hours=seller_row.get("cancellation_deadline_hours"),
+    )
+    request_row = store.latest_cancellation_request(order["id"])
+    request = (
+        RequestFacts(
+            state=request_row["state"],
+            created_at=to_datetime(request_row["created_at"]),  # type: ignore[arg-type]
+            responded_at=to_datetime(request_row["responded_at"]),
+            seller_note=request_row["seller_note"],
+        )
+        if request_row
+        else None
+    )
+    return OrderFacts(
+        order_id=order["id"],
+        status=Status(order["status"]),
+        product=order["product"],
+        seller=seller,
+        placed_at=to_datetime(order["placed_at"]),  # type: ignore[arg-type]
+        price=order["price"],
+        currency=order["currency"] or "USD",
+        paid_at=to_datetime(order["paid_at"]),
+        shipped_at=to_datetime(order["shipped_at"]),
+        delivered_at=to_datetime(order["delivered_at"]),
+        cancelled_at=to_datetime(order["cancelled_at"]),
+        estimated_delivery=to_datetime(order["estimated_delivery"]),
+        tracking_number=order["tracking_number"],
+        refund_status=order["refund_status"],
+        request=request,
+        twin_order_ids=tuple(twin["id"] for twin in store.likely_duplicates(order["id"])),
+        dispute_open=store.open_dispute_for(order["id"]) is not None,
+    )
+
+
+def human_support_hint() -> str:
+    return os.environ.get(
+        "HUMAN_SUPPORT_HINT",
+        "You can also reach AliExpress customer service at any time through "
+        "Help Center → Online Service.",
+    )

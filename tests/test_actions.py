@@ -1,0 +1,326 @@
+"""Every custom action, through rasa-sdk's Tracker and CollectingDispatcher, on a temp DB."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, Optional
+
+import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.context import get_store
+from actions.forms import LOCKED, ValidateOrderForm
+from actions.help_actions import (
+    ActionAnswerPolicy,
+    ActionAnswerRefund,
+    ActionClarify,
+    ActionHumanHandoff,
+)
+from actions.identity import IDENTITY_SECRET_ENV, sign_customer_token
+from actions.order_actions import ActionConfirmOffer, ActionDeclineOffer, ActionGuideOrder
+
+ALEX_EMAIL = "alex.buyer@example.com"
+SECRET = "test-secret-for-signing-customer-tokens-0123456789"
+
+
+def make_tracker(
+    slots: Optional[dict[str, Any]] = None,
+    text: str = "",
+    intent: str = "inform_order_number",
+    metadata: Optional[dict] = None,
+    ranking: Optional[list[dict]] = None,
+) -> Tracker:
+    latest = {
+        "text": text,
+        "intent": {"name": intent, "confidence": 0.9},
+        "intent_ranking": ranking or [{"name": intent, "confidence": 0.9}],
+        "entities": [],
+        "metadata": metadata or {},
+    }
+    base = {"verification_attempts": 0, "verification_locked": False}
+    base.update(slots or {})
+    return Tracker(
+        "buyer-1", base, latest, [{"event": "user", "text": text, "metadata": metadata or {}}],
+        False, None, {"name": "order_form"}, "action_listen",
+    )
+
+
+def run(action, tracker: Tracker) -> tuple[list[dict], list[dict]]:
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(action.run(dispatcher, tracker, {}))
+    return events, dispatcher.messages
+
+
+def slots_of(events: list[dict]) -> dict[str, Any]:
+    return {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+
+
+def texts(messages: list[dict]) -> str:
+    return "\n".join(m.get("text") or "" for m in messages)
+
+
+@pytest.fixture(autouse=True)
+def fresh_db(db_env, monkeypatch):
+    monkeypatch.delenv(IDENTITY_SECRET_ENV, raising=False)
+    return db_env
+
+
+form = ValidateOrderForm()
+
+
+def validate(slot: str, value: Any, tracker: Tracker) -> tuple[dict, str]:
+    dispatcher = CollectingDispatcher()
+    result = getattr(form, f"validate_{slot}")(value, dispatcher, tracker, {})
+    return result, texts(dispatcher.messages)
+
+
+def required(tracker: Tracker) -> list[str]:
+    return asyncio.run(form.required_slots(["order_id", "email", "reason"], CollectingDispatcher(), tracker, {}))
+
+
+# --- the order form --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["8100000000000002", "8100 0000 0000 0002", "8100-0000-0000-0002", "it's #8100000000000002!"],
+)
+def test_order_number_is_normalised(typed):
+    result, said = validate("order_id", typed, make_tracker())
+    assert result["order_id"] == "8100000000000002" and said == ""
+
+
+@pytest.mark.parametrize(
+    "typed,hint",
+    [("81000000000002", "exactly 16 digits"), ("hello there", "16 digits"), ("", "16 digits"),
+     ("<script>alert(1)</script>", "16 digits"), ("1" * 100_000, "exactly 16 digits")],
+)
+def test_malformed_order_number_is_explained(typed, hint):
+    result, said = validate("order_id", typed, make_tracker())
+    assert result == {"order_id": None} and hint in said
+
+
+def test_email_verifies_the_owner():
+    tracker = make_tracker({"order_id": "8100000000000002"})
+    result, said = validate("email", "Alex.Buyer@Example.com", tracker)
+    assert result["customer_id"] == "C1" and said == ""
+
+
+def test_foreign_and_unknown_orders_get_the_same_answer():
+    foreign, said_foreign = validate(
+        "email", ALEX_EMAIL, make_tracker({"order_id": "8100000000000010"}))
+    unknown, said_unknown = validate(
+        "email", ALEX_EMAIL, make_tracker({"order_id": "8100000000009999"}))
+    assert "customer_id" not in foreign and "customer_id" not in unknown
+    assert said_foreign.replace("8100000000000010", "N") == said_unknown.replace("8100000000009999", "N")
+
+
+def test_verification_attempts_are_limited():
+    result, said = validate(
+        "email", "guess@example.com",
+        make_tracker({"order_id": "8100000000000002", "verification_attempts": 2}))
+    assert result["verification_locked"] is True and result["order_id"] is None
+    assert LOCKED in said
+    assert required(make_tracker({"verification_locked": True})) == []
+
+
+def test_not_an_email_does_not_use_an_attempt():
+    result, said = validate("email", "my email is alex at example", make_tracker({"order_id": "8100000000000002"}))
+    assert result == {"email": None} and "doesn't look like an email" in said
+
+
+def test_email_given_before_the_order_number_is_checked_with_it():
+    tracker = make_tracker({"email": ALEX_EMAIL})
+    result, _ = validate("order_id", "8100000000000002", tracker)
+    assert result["customer_id"] == "C1"
+
+
+def test_verified_buyer_cannot_see_another_customers_order():
+    tracker = make_tracker({"customer_id": "C1"})
+    result, said = validate("order_id", "8100000000000010", tracker)
+    assert result == {"order_id": None} and "can't find order 8100000000000010" in said
+
+
+def test_signed_identity_skips_the_email(monkeypatch):
+    monkeypatch.setenv(IDENTITY_SECRET_ENV, SECRET)
+    token = sign_customer_token("C1", SECRET)
+    tracker = make_tracker({"order_id": "8100000000000002", "goal": "cancel"}, metadata={"customer_token": token})
+    assert required(tracker) == ["order_id", "reason"]
+    result, _ = validate("order_id", "8100000000000002", tracker)
+    assert result["customer_id"] == "C1"
+
+
+@pytest.mark.parametrize("token", ["garbage", sign_customer_token("C1", "another-secret-that-is-long-enough-for-hs256"), ""])
+def test_unsigned_or_tampered_identity_is_ignored(monkeypatch, token):
+    monkeypatch.setenv(IDENTITY_SECRET_ENV, SECRET)
+    tracker = make_tracker({"order_id": "8100000000000002"}, metadata={"customer_token": token})
+    assert required(tracker) == ["order_id", "email"]
+
+
+@pytest.mark.parametrize(
+    "order_id,goal,expected",
+    [
+        ("8100000000000002", "cancel", ["order_id", "reason"]),
+        ("8100000000000001", "cancel", ["order_id", "reason"]),
+        ("8100000000000003", "cancel", ["order_id"]),
+        ("8100000000000005", "cancel", ["order_id"]),
+        ("8100000000000002", "status", ["order_id"]),
+        ("8100000000000002", "contact_seller", ["order_id"]),
+    ],
+)
+def test_reason_is_asked_only_when_it_matters(order_id, goal, expected):
+    assert required(make_tracker({"order_id": order_id, "customer_id": "C1", "goal": goal})) == expected
+
+
+def test_reason_keeps_the_buyers_words_not_button_payloads():
+    typed, _ = validate("reason", "duplicate_order", make_tracker(text="oops I bought it twice"))
+    assert typed == {"reason": "duplicate_order", "reason_text": "oops I bought it twice"}
+    clicked, _ = validate("reason", "duplicate_order", make_tracker(text="/reason_duplicate_order"))
+    assert clicked["reason_text"] == "I ordered it twice"
+
+
+# --- guidance and confirmation -----------------------------------------------------------
+
+
+def guide(order_id: str, goal: str = "cancel", reason: Optional[str] = None):
+    slots = {"order_id": order_id, "customer_id": "C1", "goal": goal, "reason": reason}
+    return run(ActionGuideOrder(), make_tracker(slots))
+
+
+@pytest.mark.parametrize(
+    "order_id,reason,offer,facts",
+    [
+        ("8100000000000001", "payment_issue", "cancel_now", ["no money has been taken", "valid payment method"]),
+        ("8100000000000002", "changed_mind", "submit_request", ["Shenzhen Gadget Store", "24–48 hours", "cancellation policy"]),
+        ("8100000000000003", None, None, ["LP00123456789CN", "can no longer be cancelled"]),
+        ("8100000000000004", None, "open_dispute", ["delivered", "Open Dispute"]),
+        ("8100000000000005", None, "open_dispute", ["no answer", "ran out"]),
+        ("8100000000000006", None, "open_dispute", ["declined", "already packed"]),
+        ("8100000000000007", None, None, ["already cancelled", "45.00 USD", "original payment method"]),
+        ("8100000000000008", "duplicate_order", "submit_request", ["8100000000000009", "extra one"]),
+        ("8100000000000011", None, None, ["still has time", "hours from now"]),
+        ("8100000000000012", "unreliable_seller", "submit_request", ["2.1/5", "61% positive"]),
+        ("8100000000000012", "price_or_product_change", "send_seller_message", ["contact Cheap Deals 4U first"]),
+    ],
+)
+def test_guidance_for_every_demo_order(order_id, reason, offer, facts):
+    events, messages = guide(order_id, reason=reason)
+    said = texts(messages)
+    for fact in facts:
+        assert fact in said
+    assert slots_of(events)["pending_offer"] == offer
+    has_buttons = any(m.get("buttons") for m in messages)
+    assert has_buttons == (offer is not None)
+
+
+def test_guidance_never_shows_another_customers_order():
+    events, messages = guide("8100000000000010")
+    assert "Hair dryer" not in texts(messages) and slots_of(events)["order_id"] is None
+
+
+def confirm(order_id: str, offer: str, goal: str = "cancel", reason: Optional[str] = None, draft=None):
+    slots = {"order_id": order_id, "customer_id": "C1", "goal": goal, "reason": reason,
+             "reason_text": "my own words", "pending_offer": offer, "seller_message_draft": draft}
+    return run(ActionConfirmOffer(), make_tracker(slots, intent="affirm"))
+
+
+def test_confirm_submits_the_request_once():
+    events, messages = confirm("8100000000000002", "submit_request", reason="changed_mind")
+    assert "sent your cancellation request" in texts(messages)
+    assert slots_of(events)["pending_offer"] is None
+    _, again = confirm("8100000000000002", "submit_request", reason="changed_mind")
+    assert "didn't send it twice" in texts(again) or "changed since" in texts(again)
+    rows = get_store().cancellation_requests("8100000000000002")
+    assert len(rows) == 1 and rows[0]["buyer_words"] == "my own words" and rows[0]["reason"] == "changed_mind"
+
+
+def test_confirm_cancels_an_unpaid_order():
+    _, messages = confirm("8100000000000001", "cancel_now", reason="payment_issue")
+    assert "is cancelled" in texts(messages) and "new order" in texts(messages)
+    order = get_store().order_for_customer("8100000000000001", "C1")
+    assert order["status"] == "cancelled"
+
+
+def test_confirm_sends_the_drafted_seller_message():
+    _, guided = guide("8100000000000002", goal="contact_seller", reason="changed_mind")
+    draft = guided[0]["text"].split("\n\n", 1)[1]
+    _, messages = confirm("8100000000000002", "send_seller_message", goal="contact_seller", draft=draft)
+    assert "Sent" in texts(messages)
+    assert [m["body"] for m in get_store().seller_messages("8100000000000002")] == [draft]
+
+
+def test_confirm_opens_a_dispute_only_when_eligible():
+    _, messages = confirm("8100000000000005", "open_dispute", goal="dispute")
+    assert "dispute #" in texts(messages)
+    assert get_store().open_dispute_for("8100000000000005") is not None
+    _, refused = confirm("8100000000000011", "open_dispute", goal="dispute")
+    assert "didn't do that" in texts(refused)
+    assert get_store().open_dispute_for("8100000000000011") is None
+
+
+def test_yes_without_an_offer_changes_nothing():
+    events, messages = run(ActionConfirmOffer(), make_tracker({"order_id": "8100000000000002"}, intent="affirm"))
+    assert events == [] and "What would you like to do" in texts(messages)
+    assert get_store().cancellation_requests("8100000000000002") == []
+
+
+def test_no_keeps_the_order_as_it_is():
+    events, messages = run(ActionDeclineOffer(), make_tracker(
+        {"order_id": "8100000000000002", "pending_offer": "submit_request"}, intent="deny"))
+    assert "haven't changed anything" in texts(messages)
+    assert slots_of(events)["pending_offer"] is None
+    assert get_store().cancellation_requests("8100000000000002") == []
+
+
+def test_store_outage_gets_a_clear_answer(monkeypatch):
+    from actions import order_actions
+    from actions.store import StoreUnavailable
+
+    def down():
+        raise StoreUnavailable("database is locked")
+
+    monkeypatch.setattr(order_actions, "get_store", down)
+    events, messages = confirm("8100000000000002", "submit_request")
+    assert "nothing was changed" in texts(messages) and events == []
+    _, guided = guide("8100000000000002")
+    assert [m.get("response") for m in guided] == ["utter_service_unavailable"]
+
+
+# --- help actions ----------------------------------------------------------------------
+
+
+def test_refund_answer_uses_the_order_when_known():
+    _, messages = run(ActionAnswerRefund(), make_tracker({"order_id": "8100000000000007", "customer_id": "C1"}))
+    assert "45.00 USD" in texts(messages)
+    _, general = run(ActionAnswerRefund(), make_tracker())
+    assert "original payment method" in texts(general)
+
+
+def test_policy_answer_quotes_the_seller():
+    _, messages = run(ActionAnswerPolicy(), make_tracker({"order_id": "8100000000000005", "customer_id": "C1"}))
+    assert "Cheap Deals 4U's cancellation policy" in texts(messages)
+    _, general = run(ActionAnswerPolicy(), make_tracker())
+    assert "Each seller sets their own" in texts(general)
+
+
+def test_handoff_stops_the_form():
+    events, messages = run(ActionHumanHandoff(), make_tracker({"order_id": "8100000000000002"}))
+    assert "human agent" in texts(messages)
+    assert any(e["event"] == "active_loop" and e["name"] is None for e in events)
+
+
+def test_clarify_offers_the_closest_reasons():
+    ranking = [
+        {"name": "reason_shipping_delay", "confidence": 0.41},
+        {"name": "cancel_order+reason_seller_communication", "confidence": 0.38},
+        {"name": "greet", "confidence": 0.1},
+    ]
+    _, messages = run(ActionClarify(), make_tracker(intent="nlu_fallback", ranking=ranking))
+    payloads = [b["payload"] for b in messages[0]["buttons"]]
+    assert payloads == ["/reason_shipping_delay", "/reason_seller_communication", "/human_handoff"]
+
+
+def test_clarify_without_reasons_offers_the_main_topics():
+    _, messages = run(ActionClarify(), make_tracker(intent="nlu_fallback", ranking=[{"name": "greet", "confidence": 0.3}]))
+    assert "/cancel_order" in [b["payload"] for b in messages[0]["buttons"]]
