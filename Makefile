@@ -58,13 +58,13 @@ test: setup lint unit validate train story-test e2e  ## run every test
 
 lint: $(STAMPS)/venv
 	$(VENV)/bin/ruff check actions tests scripts
+	$(VENV)/bin/ruff format --check actions tests scripts
 
 unit: setup  ## pytest unit tests (store, rules, identity, actions)
 	$(PY) -m pytest -q tests --ignore=tests/e2e
 
 validate: setup
-	$(RASA) data validate --data data --domain domain --config config.yml --fail-on-warnings \
-	  || $(RASA) data validate --data data --domain domain --config config.yml
+	$(RASA) data validate --data data --domain domain --config config.yml
 
 story-test: train  ## Rasa test stories for every guidance path and interruption
 	$(RASA) test core --model $(MODEL) --stories tests/test_stories.yml \

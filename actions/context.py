@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from functools import lru_cache
-from typing import Any, Optional
+from typing import Any
 
 from rasa_sdk import Tracker
 
@@ -39,14 +39,12 @@ def latest_metadata(tracker: Tracker) -> dict[str, Any]:
     return {}
 
 
-def verified_customer(tracker: Tracker) -> Optional[str]:
+def verified_customer(tracker: Tracker) -> str | None:
     """The proven customer: the slot set by an earlier check, or a valid signed token now."""
-    return tracker.get_slot("customer_id") or identity.customer_from_metadata(
-        latest_metadata(tracker)
-    )
+    return tracker.get_slot("customer_id") or identity.customer_from_metadata(latest_metadata(tracker))
 
 
-def reason_from(tracker: Tracker) -> Optional[Reason]:
+def reason_from(tracker: Tracker) -> Reason | None:
     value = tracker.get_slot("reason")
     try:
         return Reason(value) if value else None
@@ -54,7 +52,7 @@ def reason_from(tracker: Tracker) -> Optional[Reason]:
         return None
 
 
-def buyer_words(tracker: Tracker) -> Optional[str]:
+def buyer_words(tracker: Tracker) -> str | None:
     """The latest message as typed, unless it was a button press."""
     text = (tracker.latest_message or {}).get("text") or ""
     return None if not text or text.startswith(PAYLOAD_PREFIX) else text[:2000]
@@ -106,6 +104,5 @@ def order_facts(store: OrderStore, order: dict) -> OrderFacts:
 def human_support_hint() -> str:
     return os.environ.get(
         "HUMAN_SUPPORT_HINT",
-        "You can also reach AliExpress customer service at any time through "
-        "Help Center → Online Service.",
+        "You can also reach AliExpress customer service at any time through " "Help Center → Online Service.",
     )

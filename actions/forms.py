@@ -24,7 +24,7 @@ NO_MATCH = (
 )
 LOCKED = (
     "For your security I can't check more email addresses in this chat. "
-    "A human agent can help you with this order — just say \"talk to a person\"."
+    'A human agent can help you with this order — just say "talk to a person".'
 )
 
 
@@ -46,7 +46,7 @@ class ValidateOrderForm(FormValidationAction):
         slots = ["order_id"]
         customer_id = verified_customer(tracker)
         if not customer_id:
-            return slots + ["email"]
+            return [*slots, "email"]
         order_id = tracker.get_slot("order_id")
         if tracker.get_slot("goal") in (None, "cancel") and order_id:
             try:
@@ -147,4 +147,3 @@ class ValidateOrderForm(FormValidationAction):
             "reason": reason.value,
             "reason_text": buyer_words(tracker) or REASON_LABELS[reason],
         }
-

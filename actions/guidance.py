@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import Enum
-from typing import Optional
 
 # How long a seller normally has to answer a cancellation request before the buyer
 # should escalate. Requests exactly this old count as expired.
@@ -98,9 +97,9 @@ class SellerFacts:
     name: str
     rating: float
     positive_feedback_pct: float
-    store_opened_at: Optional[datetime] = None
-    cancellation_policy: Optional[str] = None
-    cancellation_deadline_hours: Optional[int] = None
+    store_opened_at: datetime | None = None
+    cancellation_policy: str | None = None
+    cancellation_deadline_hours: int | None = None
 
 
 @dataclass(frozen=True)
@@ -109,8 +108,8 @@ class RequestFacts:
 
     state: str  # pending / approved / declined
     created_at: datetime
-    responded_at: Optional[datetime] = None
-    seller_note: Optional[str] = None
+    responded_at: datetime | None = None
+    seller_note: str | None = None
 
 
 @dataclass(frozen=True)
@@ -120,16 +119,16 @@ class OrderFacts:
     product: str
     seller: SellerFacts
     placed_at: datetime
-    price: Optional[float] = None
+    price: float | None = None
     currency: str = "USD"
-    paid_at: Optional[datetime] = None
-    shipped_at: Optional[datetime] = None
-    delivered_at: Optional[datetime] = None
-    cancelled_at: Optional[datetime] = None
-    estimated_delivery: Optional[datetime] = None
-    tracking_number: Optional[str] = None
-    refund_status: Optional[str] = None
-    request: Optional[RequestFacts] = None
+    paid_at: datetime | None = None
+    shipped_at: datetime | None = None
+    delivered_at: datetime | None = None
+    cancelled_at: datetime | None = None
+    estimated_delivery: datetime | None = None
+    tracking_number: str | None = None
+    refund_status: str | None = None
+    request: RequestFacts | None = None
     twin_order_ids: tuple[str, ...] = ()
     dispute_open: bool = False
 
@@ -139,7 +138,7 @@ class Guidance:
     path: Path
     message: str
     offer: Offer = Offer.NONE
-    question: Optional[str] = None  # the yes/no question that goes with the offer
+    question: str | None = None  # the yes/no question that goes with the offer
     facts: dict = field(default_factory=dict)
 
 
@@ -205,13 +204,11 @@ def seller_deadline(request: RequestFacts) -> datetime:
     return request.created_at + SELLER_ANSWER_WINDOW
 
 
-def dispute_evidence(order: OrderFacts, reason: Optional[Reason] = None) -> list[str]:
+def dispute_evidence(order: OrderFacts, reason: Reason | None = None) -> list[str]:
     """What the buyer should attach to a dispute so AliExpress can decide quickly."""
     evidence = [f"the order number {order.order_id}"]
     if order.request is not None:
-        evidence.append(
-            f"the date you asked the seller to cancel ({day(order.request.created_at)})"
-        )
+        evidence.append(f"the date you asked the seller to cancel ({day(order.request.created_at)})")
         if order.request.state == "declined":
             evidence.append("a screenshot of the seller's refusal")
         elif order.request.state == "pending":
@@ -227,11 +224,11 @@ def dispute_evidence(order: OrderFacts, reason: Optional[Reason] = None) -> list
     return evidence
 
 
-def _evidence_text(order: OrderFacts, reason: Optional[Reason]) -> str:
+def _evidence_text(order: OrderFacts, reason: Reason | None) -> str:
     return "Include as evidence: " + "; ".join(dispute_evidence(order, reason)) + "."
 
 
-def live_request(order: OrderFacts) -> Optional[RequestFacts]:
+def live_request(order: OrderFacts) -> RequestFacts | None:
     return order.request if order.request and order.request.state in ("pending", "declined") else None
 
 
@@ -245,9 +242,7 @@ def needs_reason(order: OrderFacts) -> bool:
 # --- the rules ---------------------------------------------------------------------------
 
 
-def guide_cancellation(
-    order: OrderFacts, reason: Optional[Reason], now: datetime
-) -> Guidance:
+def guide_cancellation(order: OrderFacts, reason: Reason | None, now: datetime) -> Guidance:
     """The buyer wants to cancel: pick the path by the order's state, then by the reason."""
     if order.dispute_open:
         return _dispute_already_open(order)
@@ -265,7 +260,7 @@ def guide_cancellation(
     return _already_cancelled(order)
 
 
-def _cancel_unpaid(order: OrderFacts, reason: Optional[Reason]) -> Guidance:
+def _cancel_unpaid(order: OrderFacts, reason: Reason | None) -> Guidance:
     lines = [
         f"Your {order_label(order)} is still awaiting payment, so it can be cancelled "
         "right away — no money has been taken."
@@ -285,7 +280,7 @@ def _cancel_unpaid(order: OrderFacts, reason: Optional[Reason]) -> Guidance:
     )
 
 
-def _request_cancellation(order: OrderFacts, reason: Optional[Reason], now: datetime) -> Guidance:
+def _request_cancellation(order: OrderFacts, reason: Reason | None, now: datetime) -> Guidance:
     if reason is Reason.PRICE_OR_PRODUCT_CHANGE:
         return _contact_first_about_change(order)
     lines = [
@@ -322,17 +317,13 @@ def _request_cancellation(order: OrderFacts, reason: Optional[Reason], now: date
             "so please check My Orders before cancelling."
         )
     elif reason is Reason.UNRELIABLE_SELLER:
-        lines.append(
-            seller_summary(order.seller, now)
-            + " Cancelling before it ships is the safest choice."
-        )
+        lines.append(seller_summary(order.seller, now) + " Cancelling before it ships is the safest choice.")
     lines.append("Sellers normally answer a cancellation request within 24–48 hours.")
     return Guidance(
         Path.REQUEST_CANCELLATION,
         " ".join(lines),
         Offer.SUBMIT_REQUEST,
-        f"Shall I send the cancellation request for order {order.order_id} to "
-        f"{order.seller.name}?",
+        f"Shall I send the cancellation request for order {order.order_id} to " f"{order.seller.name}?",
     )
 
 
@@ -358,7 +349,7 @@ def _twin_sentence(order: OrderFacts) -> str:
 
 
 def _follow_up_request(
-    order: OrderFacts, request: RequestFacts, reason: Optional[Reason], now: datetime
+    order: OrderFacts, request: RequestFacts, reason: Reason | None, now: datetime
 ) -> Guidance:
     if request.state == "declined":
         note = f' ("{request.seller_note}")' if request.seller_note else ""
@@ -398,12 +389,8 @@ def _follow_up_request(
 
 
 def _shipped(order: OrderFacts) -> Guidance:
-    tracking = (
-        f" Tracking number: {order.tracking_number}." if order.tracking_number else ""
-    )
-    estimate = (
-        f" Estimated delivery: {day(order.estimated_delivery)}." if order.estimated_delivery else ""
-    )
+    tracking = f" Tracking number: {order.tracking_number}." if order.tracking_number else ""
+    estimate = f" Estimated delivery: {day(order.estimated_delivery)}." if order.estimated_delivery else ""
     return Guidance(
         Path.NOT_CANCELLABLE,
         f"Your {order_label(order)} has already shipped"
@@ -417,7 +404,7 @@ def _shipped(order: OrderFacts) -> Guidance:
     )
 
 
-def _delivered(order: OrderFacts, reason: Optional[Reason]) -> Guidance:
+def _delivered(order: OrderFacts, reason: Reason | None) -> Guidance:
     return Guidance(
         Path.DISPUTE_AFTER_DELIVERY,
         f"Your {order_label(order)} was delivered"
@@ -434,7 +421,8 @@ def _already_cancelled(order: OrderFacts) -> Guidance:
         Path.ALREADY_CANCELLED,
         f"Your {order_label(order)} is already cancelled"
         + (f" (since {day(order.cancelled_at)})" if order.cancelled_at else "")
-        + ". " + refund_explanation(order),
+        + ". "
+        + refund_explanation(order),
     )
 
 
@@ -447,7 +435,7 @@ def _dispute_already_open(order: OrderFacts) -> Guidance:
     )
 
 
-def refund_explanation(order: Optional[OrderFacts] = None) -> str:
+def refund_explanation(order: OrderFacts | None = None) -> str:
     """Where the money goes and how long it takes."""
     text = (
         "Refunds go back to the original payment method. After the cancellation is confirmed, "
@@ -457,21 +445,21 @@ def refund_explanation(order: Optional[OrderFacts] = None) -> str:
     if order is None:
         return text
     if order.status is Status.CANCELLED:
-        state = "in progress" if order.refund_status == "in_progress" else (order.refund_status or "being processed")
+        state = (
+            "in progress"
+            if order.refund_status == "in_progress"
+            else (order.refund_status or "being processed")
+        )
         return f"The refund of {order.price:.2f} {order.currency} is {state}. " + text
     if order.status is Status.AWAITING_PAYMENT:
         return "Nothing was paid for this order, so there is nothing to refund."
-    return (
-        "This order isn't cancelled, so no refund has started yet. " + text
-    )
+    return "This order isn't cancelled, so no refund has started yet. " + text
 
 
 # --- other topics ------------------------------------------------------------------------
 
 
-def draft_seller_message(
-    order: OrderFacts, reason: Optional[Reason], buyer_name: str = ""
-) -> str:
+def draft_seller_message(order: OrderFacts, reason: Reason | None, buyer_name: str = "") -> str:
     """A polite, professional message with the order number and the reason."""
     if order.status in (Status.AWAITING_PAYMENT, Status.AWAITING_SHIPMENT) and reason:
         ask = "Could you please cancel this order before it ships?"
@@ -493,9 +481,7 @@ def draft_seller_message(
     )
 
 
-def guide_contact_seller(
-    order: OrderFacts, reason: Optional[Reason], buyer_name: str = ""
-) -> Guidance:
+def guide_contact_seller(order: OrderFacts, reason: Reason | None, buyer_name: str = "") -> Guidance:
     draft = draft_seller_message(order, reason, buyer_name)
     return Guidance(
         Path.CONTACT_SELLER,
@@ -506,7 +492,7 @@ def guide_contact_seller(
     )
 
 
-def guide_dispute(order: OrderFacts, reason: Optional[Reason], now: datetime) -> Guidance:
+def guide_dispute(order: OrderFacts, reason: Reason | None, now: datetime) -> Guidance:
     """A dispute is the last resort: offer it only where it is the right step."""
     if order.dispute_open:
         return _dispute_already_open(order)
@@ -541,8 +527,7 @@ def guide_dispute(order: OrderFacts, reason: Optional[Reason], now: datetime) ->
             f"first step is a cancellation request to {order.seller.name}; if they don't answer "
             "within 48 hours or decline, you can open a dispute. " + quote_policy(order.seller),
             Offer.SUBMIT_REQUEST,
-            f"Shall I send the cancellation request for order {order.order_id} to "
-            f"{order.seller.name}?",
+            f"Shall I send the cancellation request for order {order.order_id} to " f"{order.seller.name}?",
         )
     return _follow_up_request(order, pending, reason, now)
 
@@ -576,7 +561,5 @@ def describe_status(order: OrderFacts, now: datetime) -> str:
             text += f" Estimated delivery: {day(order.estimated_delivery)}."
         return text
     if order.status is Status.DELIVERED:
-        return f"{base} was delivered" + (
-            f" on {day(order.delivered_at)}." if order.delivered_at else "."
-        )
+        return f"{base} was delivered" + (f" on {day(order.delivered_at)}." if order.delivered_at else ".")
     return f"{base} is cancelled. " + refund_explanation(order)

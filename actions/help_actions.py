@@ -110,7 +110,7 @@ class ActionClarify(Action):
             if not reason_part:
                 continue
             try:
-                reason = Reason(reason_part[len(REASON_INTENT_PREFIX):])
+                reason = Reason(reason_part[len(REASON_INTENT_PREFIX) :])
             except ValueError:
                 continue
             if reason not in reasons:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Any, Optional
+from typing import Any
 
 import jwt
 
@@ -22,7 +22,7 @@ _EMAIL = re.compile(r"^[A-Za-z0-9._%+\-]{1,64}@[A-Za-z0-9.\-]{1,190}\.[A-Za-z]{2
 _EMAIL_IN_TEXT = re.compile(r"[A-Za-z0-9._%+\-]{1,64}@[A-Za-z0-9.\-]{1,190}\.[A-Za-z]{2,24}")
 
 
-def customer_from_metadata(metadata: Optional[dict[str, Any]]) -> Optional[str]:
+def customer_from_metadata(metadata: dict[str, Any] | None) -> str | None:
     """The customer id from a valid signed token; anything unsigned or tampered is ignored."""
     secret = os.environ.get(IDENTITY_SECRET_ENV)
     if not secret or not isinstance(metadata, dict):
@@ -31,9 +31,7 @@ def customer_from_metadata(metadata: Optional[dict[str, Any]]) -> Optional[str]:
     if not isinstance(token, str) or len(token) > 4096:
         return None
     try:
-        claims = jwt.decode(
-            token, secret, algorithms=[ALGORITHM], options={"require": ["sub", "exp"]}
-        )
+        claims = jwt.decode(token, secret, algorithms=[ALGORITHM], options={"require": ["sub", "exp"]})
     except jwt.PyJWTError:
         return None
     subject = claims.get("sub")
@@ -50,7 +48,7 @@ def sign_customer_token(customer_id: str, secret: str, lifetime_seconds: int = 3
     )
 
 
-def normalise_order_id(text: Any) -> Optional[str]:
+def normalise_order_id(text: Any) -> str | None:
     """The 16-digit order number in ``text`` (spaces and dashes allowed), or None."""
     if not isinstance(text, str):
         return None
@@ -69,7 +67,7 @@ def looks_like_order_number(text: Any) -> bool:
     return len(digits) >= 6
 
 
-def normalise_email(text: Any) -> Optional[str]:
+def normalise_email(text: Any) -> str | None:
     """A well-formed email found in ``text``, lower-cased, or None."""
     if not isinstance(text, str):
         return None

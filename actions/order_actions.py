@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any, Optional
+from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -21,7 +21,7 @@ YES_NO_BUTTONS = [
 ]
 
 
-def advise(order: OrderFacts, goal: Optional[str], tracker: Tracker, store: OrderStore) -> Guidance:
+def advise(order: OrderFacts, goal: str | None, tracker: Tracker, store: OrderStore) -> Guidance:
     """Pick the rule for what the buyer came for."""
     reason = reason_from(tracker)
     now = store.clock()
@@ -37,7 +37,7 @@ def advise(order: OrderFacts, goal: Optional[str], tracker: Tracker, store: Orde
     return guidance.guide_cancellation(order, reason, now)
 
 
-def load_order(tracker: Tracker, store: OrderStore) -> Optional[dict]:
+def load_order(tracker: Tracker, store: OrderStore) -> dict | None:
     customer_id = verified_customer(tracker)
     order_id = identity.normalise_order_id(tracker.get_slot("order_id"))
     if not customer_id or not order_id:
@@ -61,8 +61,7 @@ class ActionGuideOrder(Action):
             order = load_order(tracker, store)
             if order is None:
                 dispatcher.utter_message(
-                    text="I can't find that order on your account. Please check the number "
-                    "in My Orders."
+                    text="I can't find that order on your account. Please check the number " "in My Orders."
                 )
                 return [SlotSet("order_id", None), SlotSet("pending_offer", None)]
             facts = order_facts(store, order)
@@ -111,15 +110,14 @@ class ActionConfirmOffer(Action):
             offer = Offer(offer_value)
             if current.offer is not offer and offer is not Offer.SEND_SELLER_MESSAGE:
                 dispatcher.utter_message(
-                    text="The order has changed since I checked, so I didn't do that. "
-                    + current.message
+                    text="The order has changed since I checked, so I didn't do that. " + current.message
                 )
                 return [SlotSet("pending_offer", None)]
             message = self.carry_out(offer, facts, tracker, store)
         except StoreUnavailable:
             dispatcher.utter_message(
                 text="Sorry, I couldn't save that just now — nothing was changed. "
-                "Say \"yes\" again in a moment to retry."
+                'Say "yes" again in a moment to retry.'
             )
             return []
         dispatcher.utter_message(text=message)

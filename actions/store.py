@@ -10,11 +10,12 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Callable, Iterator, Optional
+from typing import Any
 
 import sqlite_utils
 
@@ -44,11 +45,11 @@ def utc_now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def to_text(moment: Optional[datetime]) -> Optional[str]:
+def to_text(moment: datetime | None) -> str | None:
     return moment.astimezone(timezone.utc).isoformat(timespec="seconds") if moment else None
 
 
-def to_datetime(text: Optional[str]) -> Optional[datetime]:
+def to_datetime(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text) if text else None
 
 
@@ -71,7 +72,7 @@ class WriteResult:
 class OrderStore:
     """Orders, sellers, cancellation requests, seller messages and disputes."""
 
-    def __init__(self, path: Optional[Path | str] = None, clock: Clock = utc_now) -> None:
+    def __init__(self, path: Path | str | None = None, clock: Clock = utc_now) -> None:
         self.path = Path(path) if path else default_db_path()
         self.clock = clock
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -151,32 +152,26 @@ class OrderStore:
 
     # --- reads ---------------------------------------------------------------------------
 
-    def customer_by_email(self, email: str) -> Optional[dict]:
+    def customer_by_email(self, email: str) -> dict | None:
         rows = self._read(
-            lambda db: list(
-                db["customers"].rows_where("lower(email) = lower(?)", [email.strip()], limit=1)
-            )
+            lambda db: list(db["customers"].rows_where("lower(email) = lower(?)", [email.strip()], limit=1))
         )
         return rows[0] if rows else None
 
-    def customer(self, customer_id: str) -> Optional[dict]:
-        rows = self._read(
-            lambda db: list(db["customers"].rows_where("id = ?", [customer_id], limit=1))
-        )
+    def customer(self, customer_id: str) -> dict | None:
+        rows = self._read(lambda db: list(db["customers"].rows_where("id = ?", [customer_id], limit=1)))
         return rows[0] if rows else None
 
-    def order_for_customer(self, order_id: str, customer_id: str) -> Optional[dict]:
+    def order_for_customer(self, order_id: str, customer_id: str) -> dict | None:
         """The order, only if it belongs to this customer: foreign and unknown look the same."""
         rows = self._read(
             lambda db: list(
-                db["orders"].rows_where(
-                    "id = ? and customer_id = ?", [order_id, customer_id], limit=1
-                )
+                db["orders"].rows_where("id = ? and customer_id = ?", [order_id, customer_id], limit=1)
             )
         )
         return rows[0] if rows else None
 
-    def owner_matches_email(self, order_id: str, email: str) -> Optional[str]:
+    def owner_matches_email(self, order_id: str, email: str) -> str | None:
         """The customer id when the order exists and its owner's email is this one."""
         rows = self._read(
             lambda db: list(
@@ -193,17 +188,15 @@ class OrderStore:
     def orders_for_customer(self, customer_id: str) -> list[dict]:
         return self._read(
             lambda db: list(
-                db["orders"].rows_where(
-                    "customer_id = ?", [customer_id], order_by="placed_at desc"
-                )
+                db["orders"].rows_where("customer_id = ?", [customer_id], order_by="placed_at desc")
             )
         )
 
-    def seller(self, seller_id: str) -> Optional[dict]:
+    def seller(self, seller_id: str) -> dict | None:
         rows = self._read(lambda db: list(db["sellers"].rows_where("id = ?", [seller_id], limit=1)))
         return rows[0] if rows else None
 
-    def latest_cancellation_request(self, order_id: str) -> Optional[dict]:
+    def latest_cancellation_request(self, order_id: str) -> dict | None:
         rows = self._read(
             lambda db: list(
                 db["cancellation_requests"].rows_where(
@@ -215,18 +208,12 @@ class OrderStore:
 
     def cancellation_requests(self, order_id: str) -> list[dict]:
         return self._read(
-            lambda db: list(
-                db["cancellation_requests"].rows_where("order_id = ?", [order_id], order_by="id")
-            )
+            lambda db: list(db["cancellation_requests"].rows_where("order_id = ?", [order_id], order_by="id"))
         )
 
-    def open_dispute_for(self, order_id: str) -> Optional[dict]:
+    def open_dispute_for(self, order_id: str) -> dict | None:
         rows = self._read(
-            lambda db: list(
-                db["disputes"].rows_where(
-                    "order_id = ? and state = 'open'", [order_id], limit=1
-                )
-            )
+            lambda db: list(db["disputes"].rows_where("order_id = ? and state = 'open'", [order_id], limit=1))
         )
         return rows[0] if rows else None
 
@@ -265,7 +252,7 @@ class OrderStore:
     # --- writes --------------------------------------------------------------------------
 
     def record_cancellation_request(
-        self, order_id: str, reason: Optional[str], buyer_words: Optional[str]
+        self, order_id: str, reason: str | None, buyer_words: str | None
     ) -> WriteResult:
         """Submit a request to the seller; a second submit returns the live one instead."""
         with self._write() as db:
@@ -291,14 +278,12 @@ class OrderStore:
             )
             return WriteResult(int(table.last_pk), created=True)
 
-    def cancel_unpaid_order(self, order_id: str, reason: Optional[str], buyer_words: Optional[str]) -> WriteResult:
+    def cancel_unpaid_order(self, order_id: str, reason: str | None, buyer_words: str | None) -> WriteResult:
         """Cancel at once (nothing was paid); the request row keeps the buyer's reason."""
         with self._write() as db:
             order = db["orders"].get(order_id)
             if order["status"] == CANCELLED:
-                existing = list(
-                    db["cancellation_requests"].rows_where("order_id = ?", [order_id], limit=1)
-                )
+                existing = list(db["cancellation_requests"].rows_where("order_id = ?", [order_id], limit=1))
                 return WriteResult(existing[0]["id"] if existing else 0, created=False)
             if order["status"] != AWAITING_PAYMENT:
                 raise ValueError(f"order {order_id} is {order['status']}, not awaiting payment")
@@ -324,9 +309,7 @@ class OrderStore:
         with self._write() as db:
             order = db["orders"].get(order_id)
             same = list(
-                db["seller_messages"].rows_where(
-                    "order_id = ? and body = ?", [order_id, body], limit=1
-                )
+                db["seller_messages"].rows_where("order_id = ? and body = ?", [order_id, body], limit=1)
             )
             if same:
                 return WriteResult(same[0]["id"], created=False)
@@ -343,13 +326,11 @@ class OrderStore:
             return WriteResult(int(table.last_pk), created=True)
 
     def open_dispute(
-        self, order_id: str, customer_id: str, reason: Optional[str], description: str, evidence: str
+        self, order_id: str, customer_id: str, reason: str | None, description: str, evidence: str
     ) -> WriteResult:
         """Open a dispute; an order has at most one open dispute."""
         with self._write() as db:
-            live = list(
-                db["disputes"].rows_where("order_id = ? and state = 'open'", [order_id], limit=1)
-            )
+            live = list(db["disputes"].rows_where("order_id = ? and state = 'open'", [order_id], limit=1))
             if live:
                 return WriteResult(live[0]["id"], created=False)
             table = db["disputes"]
@@ -368,9 +349,7 @@ class OrderStore:
 
 
 def _create_schema(db: sqlite_utils.Database) -> None:
-    db["customers"].create(
-        {"id": str, "name": str, "email": str}, pk="id", not_null={"name", "email"}
-    )
+    db["customers"].create({"id": str, "name": str, "email": str}, pk="id", not_null={"name", "email"})
     db["customers"].create_index(["email"], unique=True)
     db["sellers"].create(
         {
@@ -527,39 +506,127 @@ def _seed_demo_data(db: sqlite_utils.Database, now: datetime) -> None:
 
     db["orders"].insert_all(
         [
-            order("8100000000000001", "USB-C cable", "I-1001", 4.99,
-                  status=AWAITING_PAYMENT, placed_at=ago(hours=1),
-                  estimated_delivery=ahead(days=20)),
-            order("8100000000000002", "Bluetooth earbuds", "I-1002", 23.50,
-                  placed_at=ago(days=1, minutes=5), paid_at=ago(days=1),
-                  estimated_delivery=ahead(days=18)),
-            order("8100000000000003", "Phone case", "I-1003", 6.80, status=SHIPPED,
-                  placed_at=ago(days=8), paid_at=ago(days=8), shipped_at=ago(days=5),
-                  tracking_number="LP00123456789CN", estimated_delivery=ahead(days=14)),
-            order("8100000000000004", "LED strip", "I-1004", 12.40, status=DELIVERED,
-                  placed_at=ago(days=25), paid_at=ago(days=25), shipped_at=ago(days=20),
-                  delivered_at=ago(days=3), tracking_number="LP00987654321CN",
-                  estimated_delivery=ago(days=2)),
-            order("8100000000000005", "Smart watch", "I-2001", 39.90, seller_id="S2",
-                  placed_at=ago(days=5), paid_at=ago(days=5), estimated_delivery=ahead(days=30)),
-            order("8100000000000006", "Drone", "I-1006", 89.00,
-                  placed_at=ago(days=4), paid_at=ago(days=4), estimated_delivery=ahead(days=16)),
-            order("8100000000000007", "Keyboard", "I-1007", 45.00, status=CANCELLED,
-                  placed_at=ago(days=6), paid_at=ago(days=6), cancelled_at=ago(days=2),
-                  refund_status="in_progress"),
-            order("8100000000000008", "Wireless mouse", "I-1008", 9.99,
-                  placed_at=ago(hours=2), paid_at=ago(hours=2), estimated_delivery=ahead(days=15)),
-            order("8100000000000009", "Wireless mouse", "I-1008", 9.99,
-                  placed_at=ago(hours=2, minutes=-1), paid_at=ago(hours=2, minutes=-1),
-                  estimated_delivery=ahead(days=15)),
-            order("8100000000000010", "Hair dryer", "I-2002", 19.00, customer_id="C2",
-                  seller_id="S2", placed_at=ago(days=1), paid_at=ago(days=1),
-                  estimated_delivery=ahead(days=25)),
-            order("8100000000000011", "Backpack", "I-1011", 27.30,
-                  placed_at=ago(days=1), paid_at=ago(days=1), estimated_delivery=ahead(days=17)),
-            order("8100000000000012", "Power bank", "I-2003", 15.60, seller_id="S2",
-                  placed_at=ago(days=2, minutes=10), paid_at=ago(days=2),
-                  estimated_delivery=ahead(days=28)),
+            order(
+                "8100000000000001",
+                "USB-C cable",
+                "I-1001",
+                4.99,
+                status=AWAITING_PAYMENT,
+                placed_at=ago(hours=1),
+                estimated_delivery=ahead(days=20),
+            ),
+            order(
+                "8100000000000002",
+                "Bluetooth earbuds",
+                "I-1002",
+                23.50,
+                placed_at=ago(days=1, minutes=5),
+                paid_at=ago(days=1),
+                estimated_delivery=ahead(days=18),
+            ),
+            order(
+                "8100000000000003",
+                "Phone case",
+                "I-1003",
+                6.80,
+                status=SHIPPED,
+                placed_at=ago(days=8),
+                paid_at=ago(days=8),
+                shipped_at=ago(days=5),
+                tracking_number="LP00123456789CN",
+                estimated_delivery=ahead(days=14),
+            ),
+            order(
+                "8100000000000004",
+                "LED strip",
+                "I-1004",
+                12.40,
+                status=DELIVERED,
+                placed_at=ago(days=25),
+                paid_at=ago(days=25),
+                shipped_at=ago(days=20),
+                delivered_at=ago(days=3),
+                tracking_number="LP00987654321CN",
+                estimated_delivery=ago(days=2),
+            ),
+            order(
+                "8100000000000005",
+                "Smart watch",
+                "I-2001",
+                39.90,
+                seller_id="S2",
+                placed_at=ago(days=5),
+                paid_at=ago(days=5),
+                estimated_delivery=ahead(days=30),
+            ),
+            order(
+                "8100000000000006",
+                "Drone",
+                "I-1006",
+                89.00,
+                placed_at=ago(days=4),
+                paid_at=ago(days=4),
+                estimated_delivery=ahead(days=16),
+            ),
+            order(
+                "8100000000000007",
+                "Keyboard",
+                "I-1007",
+                45.00,
+                status=CANCELLED,
+                placed_at=ago(days=6),
+                paid_at=ago(days=6),
+                cancelled_at=ago(days=2),
+                refund_status="in_progress",
+            ),
+            order(
+                "8100000000000008",
+                "Wireless mouse",
+                "I-1008",
+                9.99,
+                placed_at=ago(hours=2),
+                paid_at=ago(hours=2),
+                estimated_delivery=ahead(days=15),
+            ),
+            order(
+                "8100000000000009",
+                "Wireless mouse",
+                "I-1008",
+                9.99,
+                placed_at=ago(hours=2, minutes=-1),
+                paid_at=ago(hours=2, minutes=-1),
+                estimated_delivery=ahead(days=15),
+            ),
+            order(
+                "8100000000000010",
+                "Hair dryer",
+                "I-2002",
+                19.00,
+                customer_id="C2",
+                seller_id="S2",
+                placed_at=ago(days=1),
+                paid_at=ago(days=1),
+                estimated_delivery=ahead(days=25),
+            ),
+            order(
+                "8100000000000011",
+                "Backpack",
+                "I-1011",
+                27.30,
+                placed_at=ago(days=1),
+                paid_at=ago(days=1),
+                estimated_delivery=ahead(days=17),
+            ),
+            order(
+                "8100000000000012",
+                "Power bank",
+                "I-2003",
+                15.60,
+                seller_id="S2",
+                placed_at=ago(days=2, minutes=10),
+                paid_at=ago(days=2),
+                estimated_delivery=ahead(days=28),
+            ),
         ]
     )
 
@@ -579,17 +646,40 @@ def _seed_demo_data(db: sqlite_utils.Database, now: datetime) -> None:
 
     db["cancellation_requests"].insert_all(
         [
-            request("8100000000000005", ago(hours=72), PENDING, reason="unreliable_seller",
-                    buyer_words="This store looks like a scam, please cancel."),
-            request("8100000000000006", ago(days=2), DECLINED, reason="changed_mind",
-                    buyer_words="I don't need the drone anymore.", responded_at=ago(days=1),
-                    seller_response_hours=24.0,
-                    seller_note="The parcel is already packed, we cannot cancel."),
-            request("8100000000000007", ago(days=2, hours=3), APPROVED, reason="shipping_delay",
-                    buyer_words="It takes too long.", responded_at=ago(days=2),
-                    seller_response_hours=3.0, seller_note="Cancelled, refund issued."),
-            request("8100000000000011", ago(hours=6), PENDING, reason="changed_mind",
-                    buyer_words="Found a better one, sorry."),
+            request(
+                "8100000000000005",
+                ago(hours=72),
+                PENDING,
+                reason="unreliable_seller",
+                buyer_words="This store looks like a scam, please cancel.",
+            ),
+            request(
+                "8100000000000006",
+                ago(days=2),
+                DECLINED,
+                reason="changed_mind",
+                buyer_words="I don't need the drone anymore.",
+                responded_at=ago(days=1),
+                seller_response_hours=24.0,
+                seller_note="The parcel is already packed, we cannot cancel.",
+            ),
+            request(
+                "8100000000000007",
+                ago(days=2, hours=3),
+                APPROVED,
+                reason="shipping_delay",
+                buyer_words="It takes too long.",
+                responded_at=ago(days=2),
+                seller_response_hours=3.0,
+                seller_note="Cancelled, refund issued.",
+            ),
+            request(
+                "8100000000000011",
+                ago(hours=6),
+                PENDING,
+                reason="changed_mind",
+                buyer_words="Found a better one, sorry.",
+            ),
         ]
     )
 

@@ -44,9 +44,7 @@ def order_number_patterns() -> list[dict]:
             tokens.append(digit_group(length))
         patterns.append({"label": "order_id", "pattern": tokens})
     # "8100.0000.0000.0003" stays one token: the tokenizer does not split dots between digits.
-    patterns.append(
-        {"label": "order_id", "pattern": [{"TEXT": {"REGEX": r"^\d{4}([.\-–]\d{4}){3}$"}}]}
-    )
+    patterns.append({"label": "order_id", "pattern": [{"TEXT": {"REGEX": r"^\d{4}([.\-–]\d{4}){3}$"}}]})
     return patterns
 
 

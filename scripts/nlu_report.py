@@ -33,7 +33,7 @@ def reason_of(intent: str) -> str:
     """The reason an intent carries ("cancel_order+reason_x" carries x), or "none"."""
     for part in intent.split("+"):
         if part.startswith("reason_"):
-            return part[len("reason_"):]
+            return part[len("reason_") :]
     return "none"
 
 
@@ -44,9 +44,20 @@ def run_cross_validation(folds: int, out: Path) -> None:
     np.random.seed(42)
     random.seed(42)
     argv = [
-        "rasa", "test", "nlu", "--nlu", str(ROOT / "data" / "nlu"),
-        "--config", str(ROOT / "config.yml"), "--cross-validation", "--folds", str(folds),
-        "--out", str(out), "--successes", "--no-plot",
+        "rasa",
+        "test",
+        "nlu",
+        "--nlu",
+        str(ROOT / "data" / "nlu"),
+        "--config",
+        str(ROOT / "config.yml"),
+        "--cross-validation",
+        "--folds",
+        str(folds),
+        "--out",
+        str(out),
+        "--successes",
+        "--no-plot",
     ]
     from rasa.__main__ import main
 
@@ -76,7 +87,7 @@ def f1_table(truth: list[str], predicted: list[str], labels: list[str]) -> dict[
     )
     return {
         label: {"precision": p, "recall": r, "f1": f, "support": int(s)}
-        for label, p, r, f, s in zip(labels, precision, recall, f1, support)
+        for label, p, r, f, s in zip(labels, precision, recall, f1, support, strict=False)
     }
 
 
@@ -104,7 +115,7 @@ def main() -> None:
     per_reason = f1_table(reason_truth, reason_pred, REASONS)
     macro_reason = sum(v["f1"] for v in per_reason.values()) / len(REASONS)
     confusion = Counter(
-        (t, p) for t, p in zip(reason_truth, reason_pred) if t in REASONS or p in REASONS
+        (t, p) for t, p in zip(reason_truth, reason_pred, strict=False) if t in REASONS or p in REASONS
     )
 
     RESULTS.mkdir(exist_ok=True)
@@ -149,11 +160,11 @@ def main() -> None:
         "",
         "![reason confusion](reason_confusion.png)",
         "",
-        "| true \\ predicted | " + " | ".join(REASONS + ["none"]) + " |",
+        "| true \\ predicted | " + " | ".join([*REASONS, "none"]) + " |",
         "|---" * (len(REASONS) + 2) + "|",
     ]
     for true_reason in REASONS:
-        cells = [str(confusion.get((true_reason, p), 0)) for p in REASONS + ["none"]]
+        cells = [str(confusion.get((true_reason, p), 0)) for p in [*REASONS, "none"]]
         lines.append(f"| {true_reason} | " + " | ".join(cells) + " |")
     errors = [row for row in rows if row[1] != row[2]]
     lines += ["", f"## Misclassified examples ({len(errors)})", ""]
@@ -168,7 +179,7 @@ def plot_confusion(confusion: Counter, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    labels = REASONS + ["none"]
+    labels = [*REASONS, "none"]
     matrix = [[confusion.get((t, p), 0) for p in labels] for t in REASONS]
     fig, ax = plt.subplots(figsize=(9, 6))
     ax.imshow(matrix, cmap="Blues")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Optional
+from typing import Any
 
 import pytest
 from rasa_sdk import Tracker
@@ -25,11 +25,11 @@ SECRET = "test-secret-for-signing-customer-tokens-0123456789"
 
 
 def make_tracker(
-    slots: Optional[dict[str, Any]] = None,
+    slots: dict[str, Any] | None = None,
     text: str = "",
     intent: str = "inform_order_number",
-    metadata: Optional[dict] = None,
-    ranking: Optional[list[dict]] = None,
+    metadata: dict | None = None,
+    ranking: list[dict] | None = None,
 ) -> Tracker:
     latest = {
         "text": text,
@@ -41,8 +41,14 @@ def make_tracker(
     base = {"verification_attempts": 0, "verification_locked": False}
     base.update(slots or {})
     return Tracker(
-        "buyer-1", base, latest, [{"event": "user", "text": text, "metadata": metadata or {}}],
-        False, None, {"name": "order_form"}, "action_listen",
+        "buyer-1",
+        base,
+        latest,
+        [{"event": "user", "text": text, "metadata": metadata or {}}],
+        False,
+        None,
+        {"name": "order_form"},
+        "action_listen",
     )
 
 
@@ -76,7 +82,9 @@ def validate(slot: str, value: Any, tracker: Tracker) -> tuple[dict, str]:
 
 
 def required(tracker: Tracker) -> list[str]:
-    return asyncio.run(form.required_slots(["order_id", "email", "reason"], CollectingDispatcher(), tracker, {}))
+    return asyncio.run(
+        form.required_slots(["order_id", "email", "reason"], CollectingDispatcher(), tracker, {})
+    )
 
 
 # --- the order form --------------------------------------------------------------------
@@ -93,8 +101,13 @@ def test_order_number_is_normalised(typed):
 
 @pytest.mark.parametrize(
     "typed,hint",
-    [("81000000000002", "exactly 16 digits"), ("hello there", "16 digits"), ("", "16 digits"),
-     ("<script>alert(1)</script>", "16 digits"), ("1" * 100_000, "exactly 16 digits")],
+    [
+        ("81000000000002", "exactly 16 digits"),
+        ("hello there", "16 digits"),
+        ("", "16 digits"),
+        ("<script>alert(1)</script>", "16 digits"),
+        ("1" * 100_000, "exactly 16 digits"),
+    ],
 )
 def test_malformed_order_number_is_explained(typed, hint):
     result, said = validate("order_id", typed, make_tracker())
@@ -108,25 +121,27 @@ def test_email_verifies_the_owner():
 
 
 def test_foreign_and_unknown_orders_get_the_same_answer():
-    foreign, said_foreign = validate(
-        "email", ALEX_EMAIL, make_tracker({"order_id": "8100000000000010"}))
-    unknown, said_unknown = validate(
-        "email", ALEX_EMAIL, make_tracker({"order_id": "8100000000009999"}))
+    foreign, said_foreign = validate("email", ALEX_EMAIL, make_tracker({"order_id": "8100000000000010"}))
+    unknown, said_unknown = validate("email", ALEX_EMAIL, make_tracker({"order_id": "8100000000009999"}))
     assert "customer_id" not in foreign and "customer_id" not in unknown
     assert said_foreign.replace("8100000000000010", "N") == said_unknown.replace("8100000000009999", "N")
 
 
 def test_verification_attempts_are_limited():
     result, said = validate(
-        "email", "guess@example.com",
-        make_tracker({"order_id": "8100000000000002", "verification_attempts": 2}))
+        "email",
+        "guess@example.com",
+        make_tracker({"order_id": "8100000000000002", "verification_attempts": 2}),
+    )
     assert result["verification_locked"] is True and result["order_id"] is None
     assert LOCKED in said
     assert required(make_tracker({"verification_locked": True})) == []
 
 
 def test_not_an_email_does_not_use_an_attempt():
-    result, said = validate("email", "my email is alex at example", make_tracker({"order_id": "8100000000000002"}))
+    result, said = validate(
+        "email", "my email is alex at example", make_tracker({"order_id": "8100000000000002"})
+    )
     assert result == {"email": None} and "doesn't look like an email" in said
 
 
@@ -145,13 +160,17 @@ def test_verified_buyer_cannot_see_another_customers_order():
 def test_signed_identity_skips_the_email(monkeypatch):
     monkeypatch.setenv(IDENTITY_SECRET_ENV, SECRET)
     token = sign_customer_token("C1", SECRET)
-    tracker = make_tracker({"order_id": "8100000000000002", "goal": "cancel"}, metadata={"customer_token": token})
+    tracker = make_tracker(
+        {"order_id": "8100000000000002", "goal": "cancel"}, metadata={"customer_token": token}
+    )
     assert required(tracker) == ["order_id", "reason"]
     result, _ = validate("order_id", "8100000000000002", tracker)
     assert result["customer_id"] == "C1"
 
 
-@pytest.mark.parametrize("token", ["garbage", sign_customer_token("C1", "another-secret-that-is-long-enough-for-hs256"), ""])
+@pytest.mark.parametrize(
+    "token", ["garbage", sign_customer_token("C1", "another-secret-that-is-long-enough-for-hs256"), ""]
+)
 def test_unsigned_or_tampered_identity_is_ignored(monkeypatch, token):
     monkeypatch.setenv(IDENTITY_SECRET_ENV, SECRET)
     tracker = make_tracker({"order_id": "8100000000000002"}, metadata={"customer_token": token})
@@ -183,7 +202,7 @@ def test_reason_keeps_the_buyers_words_not_button_payloads():
 # --- guidance and confirmation -----------------------------------------------------------
 
 
-def guide(order_id: str, goal: str = "cancel", reason: Optional[str] = None):
+def guide(order_id: str, goal: str = "cancel", reason: str | None = None):
     slots = {"order_id": order_id, "customer_id": "C1", "goal": goal, "reason": reason}
     return run(ActionGuideOrder(), make_tracker(slots))
 
@@ -191,8 +210,18 @@ def guide(order_id: str, goal: str = "cancel", reason: Optional[str] = None):
 @pytest.mark.parametrize(
     "order_id,reason,offer,facts",
     [
-        ("8100000000000001", "payment_issue", "cancel_now", ["no money has been taken", "valid payment method"]),
-        ("8100000000000002", "changed_mind", "submit_request", ["Shenzhen Gadget Store", "24–48 hours", "cancellation policy"]),
+        (
+            "8100000000000001",
+            "payment_issue",
+            "cancel_now",
+            ["no money has been taken", "valid payment method"],
+        ),
+        (
+            "8100000000000002",
+            "changed_mind",
+            "submit_request",
+            ["Shenzhen Gadget Store", "24–48 hours", "cancellation policy"],
+        ),
         ("8100000000000003", None, None, ["LP00123456789CN", "can no longer be cancelled"]),
         ("8100000000000004", None, "open_dispute", ["delivered", "Open Dispute"]),
         ("8100000000000005", None, "open_dispute", ["no answer", "ran out"]),
@@ -201,7 +230,12 @@ def guide(order_id: str, goal: str = "cancel", reason: Optional[str] = None):
         ("8100000000000008", "duplicate_order", "submit_request", ["8100000000000009", "extra one"]),
         ("8100000000000011", None, None, ["still has time", "hours from now"]),
         ("8100000000000012", "unreliable_seller", "submit_request", ["2.1/5", "61% positive"]),
-        ("8100000000000012", "price_or_product_change", "send_seller_message", ["contact Cheap Deals 4U first"]),
+        (
+            "8100000000000012",
+            "price_or_product_change",
+            "send_seller_message",
+            ["contact Cheap Deals 4U first"],
+        ),
     ],
 )
 def test_guidance_for_every_demo_order(order_id, reason, offer, facts):
@@ -219,9 +253,16 @@ def test_guidance_never_shows_another_customers_order():
     assert "Hair dryer" not in texts(messages) and slots_of(events)["order_id"] is None
 
 
-def confirm(order_id: str, offer: str, goal: str = "cancel", reason: Optional[str] = None, draft=None):
-    slots = {"order_id": order_id, "customer_id": "C1", "goal": goal, "reason": reason,
-             "reason_text": "my own words", "pending_offer": offer, "seller_message_draft": draft}
+def confirm(order_id: str, offer: str, goal: str = "cancel", reason: str | None = None, draft=None):
+    slots = {
+        "order_id": order_id,
+        "customer_id": "C1",
+        "goal": goal,
+        "reason": reason,
+        "reason_text": "my own words",
+        "pending_offer": offer,
+        "seller_message_draft": draft,
+    }
     return run(ActionConfirmOffer(), make_tracker(slots, intent="affirm"))
 
 
@@ -260,14 +301,18 @@ def test_confirm_opens_a_dispute_only_when_eligible():
 
 
 def test_yes_without_an_offer_changes_nothing():
-    events, messages = run(ActionConfirmOffer(), make_tracker({"order_id": "8100000000000002"}, intent="affirm"))
+    events, messages = run(
+        ActionConfirmOffer(), make_tracker({"order_id": "8100000000000002"}, intent="affirm")
+    )
     assert events == [] and "What would you like to do" in texts(messages)
     assert get_store().cancellation_requests("8100000000000002") == []
 
 
 def test_no_keeps_the_order_as_it_is():
-    events, messages = run(ActionDeclineOffer(), make_tracker(
-        {"order_id": "8100000000000002", "pending_offer": "submit_request"}, intent="deny"))
+    events, messages = run(
+        ActionDeclineOffer(),
+        make_tracker({"order_id": "8100000000000002", "pending_offer": "submit_request"}, intent="deny"),
+    )
     assert "haven't changed anything" in texts(messages)
     assert slots_of(events)["pending_offer"] is None
     assert get_store().cancellation_requests("8100000000000002") == []
@@ -291,14 +336,18 @@ def test_store_outage_gets_a_clear_answer(monkeypatch):
 
 
 def test_refund_answer_uses_the_order_when_known():
-    _, messages = run(ActionAnswerRefund(), make_tracker({"order_id": "8100000000000007", "customer_id": "C1"}))
+    _, messages = run(
+        ActionAnswerRefund(), make_tracker({"order_id": "8100000000000007", "customer_id": "C1"})
+    )
     assert "45.00 USD" in texts(messages)
     _, general = run(ActionAnswerRefund(), make_tracker())
     assert "original payment method" in texts(general)
 
 
 def test_policy_answer_quotes_the_seller():
-    _, messages = run(ActionAnswerPolicy(), make_tracker({"order_id": "8100000000000005", "customer_id": "C1"}))
+    _, messages = run(
+        ActionAnswerPolicy(), make_tracker({"order_id": "8100000000000005", "customer_id": "C1"})
+    )
     assert "Cheap Deals 4U's cancellation policy" in texts(messages)
     _, general = run(ActionAnswerPolicy(), make_tracker())
     assert "Each seller sets their own" in texts(general)
@@ -322,5 +371,7 @@ def test_clarify_offers_the_closest_reasons():
 
 
 def test_clarify_without_reasons_offers_the_main_topics():
-    _, messages = run(ActionClarify(), make_tracker(intent="nlu_fallback", ranking=[{"name": "greet", "confidence": 0.3}]))
+    _, messages = run(
+        ActionClarify(), make_tracker(intent="nlu_fallback", ranking=[{"name": "greet", "confidence": 0.3}])
+    )
     assert "/cancel_order" in [b["payload"] for b in messages[0]["buttons"]]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
-from typing import Optional
 
 import pytest
 
@@ -69,19 +68,37 @@ DECLINED = RequestFacts(
     seller_note="The parcel is already packed",
 )
 
-ALL_REASONS: list[Optional[Reason]] = [None, *Reason]
+ALL_REASONS: list[Reason | None] = [None, *Reason]
 
 # (state, request, reason or "any", expected path, expected offer)
 CANCELLATION_TABLE = [
     (Status.AWAITING_PAYMENT, None, "any", Path.CANCEL_NOW, Offer.CANCEL_NOW),
     (Status.AWAITING_SHIPMENT, None, None, Path.REQUEST_CANCELLATION, Offer.SUBMIT_REQUEST),
     (Status.AWAITING_SHIPMENT, None, Reason.CHANGED_MIND, Path.REQUEST_CANCELLATION, Offer.SUBMIT_REQUEST),
-    (Status.AWAITING_SHIPMENT, None, Reason.SELLER_COMMUNICATION, Path.REQUEST_CANCELLATION, Offer.SUBMIT_REQUEST),
+    (
+        Status.AWAITING_SHIPMENT,
+        None,
+        Reason.SELLER_COMMUNICATION,
+        Path.REQUEST_CANCELLATION,
+        Offer.SUBMIT_REQUEST,
+    ),
     (Status.AWAITING_SHIPMENT, None, Reason.PAYMENT_ISSUE, Path.REQUEST_CANCELLATION, Offer.SUBMIT_REQUEST),
     (Status.AWAITING_SHIPMENT, None, Reason.SHIPPING_DELAY, Path.REQUEST_CANCELLATION, Offer.SUBMIT_REQUEST),
-    (Status.AWAITING_SHIPMENT, None, Reason.PRICE_OR_PRODUCT_CHANGE, Path.CONTACT_SELLER, Offer.SEND_SELLER_MESSAGE),
+    (
+        Status.AWAITING_SHIPMENT,
+        None,
+        Reason.PRICE_OR_PRODUCT_CHANGE,
+        Path.CONTACT_SELLER,
+        Offer.SEND_SELLER_MESSAGE,
+    ),
     (Status.AWAITING_SHIPMENT, None, Reason.DUPLICATE_ORDER, Path.REQUEST_CANCELLATION, Offer.SUBMIT_REQUEST),
-    (Status.AWAITING_SHIPMENT, None, Reason.UNRELIABLE_SELLER, Path.REQUEST_CANCELLATION, Offer.SUBMIT_REQUEST),
+    (
+        Status.AWAITING_SHIPMENT,
+        None,
+        Reason.UNRELIABLE_SELLER,
+        Path.REQUEST_CANCELLATION,
+        Offer.SUBMIT_REQUEST,
+    ),
     (Status.AWAITING_SHIPMENT, pending(6), "any", Path.WAIT_FOR_SELLER, Offer.NONE),
     (Status.AWAITING_SHIPMENT, pending(72), "any", Path.OPEN_DISPUTE, Offer.OPEN_DISPUTE),
     (Status.AWAITING_SHIPMENT, DECLINED, "any", Path.OPEN_DISPUTE, Offer.OPEN_DISPUTE),
@@ -96,7 +113,11 @@ def expand(table):
         reasons = ALL_REASONS if reason == "any" else [reason]
         for each in reasons:
             yield pytest.param(
-                status, request, each, path, offer,
+                status,
+                request,
+                each,
+                path,
+                offer,
                 id=f"{status.value}-{request.state if request else 'no_request'}-"
                 f"{each.value if each else 'no_reason'}",
             )
@@ -178,9 +199,7 @@ def test_unreliable_seller_shows_rating_and_store_age():
 
 
 def test_shipping_delay_shows_estimate_and_faster_seller():
-    message = guide_cancellation(
-        make_order(Status.AWAITING_SHIPMENT), Reason.SHIPPING_DELAY, NOW
-    ).message
+    message = guide_cancellation(make_order(Status.AWAITING_SHIPMENT), Reason.SHIPPING_DELAY, NOW).message
     assert "16 Dec 2026" in message
     assert "faster shipping" in message
 
@@ -192,23 +211,17 @@ def test_duplicate_names_the_twin_order():
 
 
 def test_duplicate_without_twin_warns_the_buyer():
-    message = guide_cancellation(
-        make_order(Status.AWAITING_SHIPMENT), Reason.DUPLICATE_ORDER, NOW
-    ).message
+    message = guide_cancellation(make_order(Status.AWAITING_SHIPMENT), Reason.DUPLICATE_ORDER, NOW).message
     assert "couldn't find a second order" in message
 
 
 def test_changed_mind_advises_cancelling_over_keeping():
-    message = guide_cancellation(
-        make_order(Status.AWAITING_SHIPMENT), Reason.CHANGED_MIND, NOW
-    ).message
+    message = guide_cancellation(make_order(Status.AWAITING_SHIPMENT), Reason.CHANGED_MIND, NOW).message
     assert "better than receiving an item you don't want" in message
 
 
 def test_price_change_contacts_the_seller_first():
-    guidance = guide_cancellation(
-        make_order(Status.AWAITING_SHIPMENT), Reason.PRICE_OR_PRODUCT_CHANGE, NOW
-    )
+    guidance = guide_cancellation(make_order(Status.AWAITING_SHIPMENT), Reason.PRICE_OR_PRODUCT_CHANGE, NOW)
     assert "contact Shenzhen Gadget Store first" in guidance.message
     assert "cancel the order" in guidance.message
 

@@ -129,8 +129,11 @@ def test_concurrent_submissions_create_one_request(tmp_path, clock):
     results = []
 
     def submit():
-        results.append(OrderStore(path, clock=clock).record_cancellation_request(
-            "8100000000000012", "unreliable_seller", "scam"))
+        results.append(
+            OrderStore(path, clock=clock).record_cancellation_request(
+                "8100000000000012", "unreliable_seller", "scam"
+            )
+        )
 
     threads = [threading.Thread(target=submit) for _ in range(8)]
     for thread in threads:

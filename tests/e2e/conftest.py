@@ -1,0 +1,169 @@
+"""The real stack for end-to-end tests: the action server and the Rasa server with the
+trained model, on free local ports, with a fresh order database."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+ROOT = Path(__file__).resolve().parents[2]
+MODEL = ROOT / "models" / "current.tar.gz"
+VENV_BIN = Path(sys.executable).parent
+IDENTITY_SECRET = "e2e-identity-secret-0123456789-abcdefghijklmnop"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for(url: str, process: subprocess.Popen, log: Path, timeout: float = 240) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{url} exited early:\n{log.read_text()[-3000:]}")
+        try:
+            if requests.get(url, timeout=2).ok:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.5)
+    raise RuntimeError(f"{url} did not come up:\n{log.read_text()[-3000:]}")
+
+
+class Stack:
+    """Handles to the running servers, and a way to talk to them."""
+
+    def __init__(self, rasa_url: str, db_path: Path, env: dict[str, str]) -> None:
+        self.rasa_url = rasa_url
+        self.db_path = db_path
+        self.env = env
+
+    def send(self, sender: str, message: str, metadata: dict | None = None) -> list[dict]:
+        body: dict[str, Any] = {"sender": sender, "message": message}
+        if metadata:
+            body["metadata"] = metadata
+        response = requests.post(f"{self.rasa_url}/webhooks/rest/webhook", json=body, timeout=60)
+        response.raise_for_status()
+        return response.json()
+
+    def tracker(self, sender: str) -> dict:
+        return requests.get(f"{self.rasa_url}/conversations/{sender}/tracker", timeout=30).json()
+
+    def store(self):
+        from actions.store import OrderStore
+
+        return OrderStore(self.db_path)
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory) -> Iterator[Stack]:
+    if not MODEL.exists():
+        pytest.fail(f"no trained model at {MODEL}: run `make train` first")
+    work = tmp_path_factory.mktemp("stack")
+    db_path = work / "orders.db"
+    actions_port, rasa_port = free_port(), free_port()
+    endpoints = work / "endpoints.yml"
+    endpoints.write_text(f'action_endpoint:\n  url: "http://127.0.0.1:{actions_port}/webhook"\n')
+    env = dict(
+        os.environ,
+        ORDER_DB_PATH=str(db_path),
+        CUSTOMER_IDENTITY_SECRET=IDENTITY_SECRET,
+        RASA_TELEMETRY_ENABLED="false",
+        TF_CPP_MIN_LOG_LEVEL="2",
+    )
+    actions_log, rasa_log = work / "actions.log", work / "rasa.log"
+    actions = subprocess.Popen(
+        [str(VENV_BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(actions_port)],
+        cwd=ROOT,
+        env=env,
+        stdout=actions_log.open("w"),
+        stderr=subprocess.STDOUT,
+    )
+    rasa = subprocess.Popen(
+        [
+            str(VENV_BIN / "rasa"),
+            "run",
+            "--model",
+            str(MODEL),
+            "--endpoints",
+            str(endpoints),
+            "--credentials",
+            str(ROOT / "credentials.yml"),
+            "--port",
+            str(rasa_port),
+            "--interface",
+            "127.0.0.1",
+            "--enable-api",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=rasa_log.open("w"),
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        wait_for(f"http://127.0.0.1:{actions_port}/health", actions, actions_log)
+        rasa_url = f"http://127.0.0.1:{rasa_port}"
+        wait_for(f"{rasa_url}/status", rasa, rasa_log)
+        yield Stack(rasa_url, db_path, env)
+    finally:
+        for process in (rasa, actions):
+            process.terminate()
+        for process in (rasa, actions):
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+class Conversation:
+    """One buyer talking to the assistant; keeps the last replies for assertions."""
+
+    def __init__(self, stack: Stack, metadata: dict | None = None) -> None:
+        self.stack = stack
+        self.sender = f"buyer-{uuid.uuid4().hex[:10]}"
+        self.metadata = metadata
+        self.replies: list[dict] = []
+
+    def say(self, message: str) -> str:
+        self.replies = self.stack.send(self.sender, message, self.metadata)
+        return self.text
+
+    @property
+    def text(self) -> str:
+        return "\n".join(reply.get("text") or "" for reply in self.replies)
+
+    @property
+    def buttons(self) -> list[dict]:
+        return [button for reply in self.replies for button in reply.get("buttons") or []]
+
+    def click(self, title: str) -> str:
+        for button in self.buttons:
+            if button["title"] == title:
+                return self.say(button["payload"])
+        raise AssertionError(f"no button {title!r} in {self.buttons}")
+
+    def slots(self) -> dict:
+        return self.stack.tracker(self.sender)["slots"]
+
+
+@pytest.fixture
+def chat(stack) -> Conversation:
+    return Conversation(stack)
+
+
+@pytest.fixture(autouse=True)
+def fresh_demo_data(stack) -> None:
+    """Each conversation starts from SPEC §3's demo data."""
+    stack.store().reset()
