@@ -17,8 +17,8 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export PYTHONWARNINGS := ignore::DeprecationWarning
 export PYTHONHASHSEED := 0
 
-.PHONY: help setup run shell actions train db reset-db test lint unit validate story-test e2e \
-        cross-validate lock clean
+.PHONY: help setup web browser run shell actions train db reset-db test lint unit validate \
+        story-test e2e cross-validate lock clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -32,7 +32,18 @@ $(STAMPS)/venv: requirements.lock
 $(SPACY_MODEL)/meta.json: scripts/build_spacy_model.py $(STAMPS)/venv
 	$(PY) scripts/build_spacy_model.py
 
-setup: $(STAMPS)/venv $(SPACY_MODEL)/meta.json  ## create the venv and build the spaCy pipeline
+setup: $(STAMPS)/venv $(SPACY_MODEL)/meta.json web  ## create the venv, build the spaCy pipeline and the page
+
+web/node_modules/.package-lock.json: web/package.json web/package-lock.json
+	@command -v npm >/dev/null || { echo "error: npm is missing (Debian: apt-get install nodejs npm)"; exit 1; }
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+
+web: web/node_modules/.package-lock.json  ## install the chat page's socket.io client (npm ci)
+
+browser:  ## install Debian's chromium for the browser test, if missing
+	@if ! command -v chromium >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	  else echo "error: chromium is missing: sudo apt-get install chromium"; exit 1; fi; fi
 
 $(MODEL): $(TRAIN_DATA) $(SPACY_MODEL)/meta.json
 	$(RASA) train --data data --domain domain --config config.yml --out models \
@@ -46,10 +57,11 @@ db: $(STAMPS)/venv  ## create and seed the order database if missing
 reset-db: $(STAMPS)/venv  ## drop the demo data and seed it again, relative to now
 	$(PY) -m actions.store --reset
 
-run: train db  ## start the action server and the assistant (rasa shell)
-	scripts/run.sh shell
+run: train db  ## start the assistant: action server, Rasa server and the chat page (:8080)
+	scripts/run.sh web
 
-shell: run  ## same as run
+shell: train db  ## talk to the assistant in the terminal (rasa shell)
+	scripts/run.sh shell
 
 actions: setup db  ## start only the action server (port 5055)
 	$(VENV)/bin/rasa run actions --actions actions --port 5055
@@ -57,20 +69,20 @@ actions: setup db  ## start only the action server (port 5055)
 test: setup lint unit validate train story-test e2e  ## run every test
 
 lint: $(STAMPS)/venv
-	$(VENV)/bin/ruff check actions tests scripts
-	$(VENV)/bin/ruff format --check actions tests scripts
+	$(VENV)/bin/ruff check actions channels tests scripts
+	$(VENV)/bin/ruff format --check actions channels tests scripts
 
 unit: setup  ## pytest unit tests (store, rules, identity, actions)
 	$(PY) -m pytest -q tests --ignore=tests/e2e
 
 validate: setup
-	$(RASA) data validate --data data --domain domain --config config.yml
+	$(RASA) data validate --data data --domain domain --config config.yml --fail-on-warnings
 
 story-test: train  ## Rasa test stories for every guidance path and interruption
 	$(RASA) test core --model $(MODEL) --stories tests/test_stories.yml \
 	  --fail-on-prediction-errors --out results/tmp/core
 
-e2e: train  ## whole conversations against the real Rasa and action servers
+e2e: train browser  ## conversations, channels and the chat page against the real servers
 	$(PY) -m pytest -q tests/e2e
 
 cross-validate: setup  ## 5-fold NLU cross-validation, report in results/

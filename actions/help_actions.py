@@ -16,6 +16,11 @@ from actions.store import StoreUnavailable
 REASON_INTENT_PREFIX = "reason_"
 CLARIFY_MIN_CONFIDENCE = 0.05
 CLARIFY_MAX_BUTTONS = 3
+MAIN_TOPIC_BUTTONS = [
+    {"title": "Cancel an order", "payload": "/cancel_order"},
+    {"title": "Where is my order?", "payload": "/check_order_status"},
+    {"title": "Talk to a person", "payload": "/human_handoff"},
+]
 
 
 class ActionAnswerRefund(Action):
@@ -122,17 +127,13 @@ class ActionClarify(Action):
                 {"title": REASON_LABELS[reason], "payload": f"/{REASON_INTENT_PREFIX}{reason.value}"}
                 for reason in reasons
             ]
-            buttons.append({"title": "Something else", "payload": "/human_handoff"})
+            buttons.append({"title": "Talk to a person", "payload": "/human_handoff"})
             dispatcher.utter_message(
                 text="Just to be sure I understood — which of these fits best?", buttons=buttons
             )
             return []
         dispatcher.utter_message(
             text="Sorry, I didn't quite get that. Could you say it another way?",
-            buttons=[
-                {"title": "Cancel an order", "payload": "/cancel_order"},
-                {"title": "Where is my order?", "payload": "/check_order_status"},
-                {"title": "Talk to a person", "payload": "/human_handoff"},
-            ],
+            buttons=MAIN_TOPIC_BUTTONS,
         )
         return []

@@ -1,33 +1,47 @@
 #!/usr/bin/env bash
-# Start the action server, wait until it answers, then the assistant; stop both on exit.
-#   scripts/run.sh shell   -> rasa shell in this terminal
-#   scripts/run.sh server  -> Rasa HTTP server on :5005 (REST channel), for web/channels
+# Start the action server, wait until it answers, then the assistant; stop everything on exit.
+#   scripts/run.sh web    -> Rasa server on :5005 (REST, socket.io, platforms) + chat page on :8080
+#   scripts/run.sh shell  -> rasa shell in this terminal
 set -euo pipefail
 cd "$(dirname "$0")/.."
-mode=${1:-shell}
+mode=${1:-web}
 VENV=.venv
 ACTIONS_PORT=${ACTIONS_PORT:-5055}
 RASA_PORT=${RASA_PORT:-5005}
+WEB_PORT=${WEB_PORT:-8080}
+source scripts/channel-env.sh
 mkdir -p var
+pids=()
+cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+trap cleanup EXIT INT TERM
+
+wait_for() {  # url pid log
+  for _ in $(seq 1 240); do
+    if curl -fsS "$1" >/dev/null 2>&1; then return 0; fi
+    if ! kill -0 "$2" 2>/dev/null; then echo "failed to start; see $3" >&2; tail -20 "$3" >&2; exit 1; fi
+    sleep 0.5
+  done
+  echo "timed out waiting for $1; see $3" >&2; exit 1
+}
 
 "$VENV/bin/rasa" run actions --actions actions --port "$ACTIONS_PORT" > var/actions.log 2>&1 &
-actions_pid=$!
-trap 'kill $actions_pid 2>/dev/null || true; wait $actions_pid 2>/dev/null || true' EXIT
-
-for _ in $(seq 1 120); do
-  if curl -fsS "http://localhost:$ACTIONS_PORT/health" >/dev/null 2>&1; then break; fi
-  if ! kill -0 $actions_pid 2>/dev/null; then
-    echo "the action server did not start; see var/actions.log" >&2; exit 1
-  fi
-  sleep 0.5
-done
+pids+=($!)
+wait_for "http://localhost:$ACTIONS_PORT/health" "${pids[-1]}" var/actions.log
 echo "action server up on :$ACTIONS_PORT (log: var/actions.log)"
 
 case "$mode" in
   shell)
     "$VENV/bin/rasa" shell --model models/current.tar.gz --endpoints endpoints.yml ;;
-  server)
+  web)
     "$VENV/bin/rasa" run --model models/current.tar.gz --endpoints endpoints.yml \
-      --credentials credentials.yml --port "$RASA_PORT" --enable-api ;;
-  *) echo "usage: $0 [shell|server]" >&2; exit 2 ;;
+      --credentials credentials.yml --port "$RASA_PORT" \
+      --cors "http://localhost:$WEB_PORT" --cors "http://127.0.0.1:$WEB_PORT" > var/rasa.log 2>&1 &
+    pids+=($!)
+    wait_for "http://localhost:$RASA_PORT/" "${pids[-1]}" var/rasa.log
+    echo "Rasa server up on :$RASA_PORT (log: var/rasa.log)"
+    "$VENV/bin/python" scripts/serve_web.py --port "$WEB_PORT" --rasa-url "http://localhost:$RASA_PORT" &
+    pids+=($!)
+    echo "Open http://localhost:$WEB_PORT to chat. For a terminal chat: make shell. Ctrl-C stops all."
+    wait "${pids[-1]}" ;;
+  *) echo "usage: $0 [web|shell]" >&2; exit 2 ;;
 esac

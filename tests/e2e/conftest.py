@@ -16,10 +16,26 @@ from typing import Any
 import pytest
 import requests
 
+from tests.e2e.mock_platforms import PlatformMock
+
 ROOT = Path(__file__).resolve().parents[2]
 MODEL = ROOT / "models" / "current.tar.gz"
 VENV_BIN = Path(sys.executable).parent
 IDENTITY_SECRET = "e2e-identity-secret-0123456789-abcdefghijklmnop"
+
+# Platform secrets for the channel tests; their APIs point at the local mock.
+CHANNEL_SECRETS = {
+    "TELEGRAM_ACCESS_TOKEN": "123456789:AAtest-token-for-the-local-mock-only",
+    "TELEGRAM_BOT_NAME": "order_assistant_bot",
+    "TELEGRAM_WEBHOOK_URL": "https://example.invalid/webhooks/telegram/webhook",
+    "TELEGRAM_SECRET_TOKEN": "telegram-secret-token-e2e",
+    "SLACK_BOT_TOKEN": "xoxb-e2e-test-token",
+    "SLACK_CHANNEL": "",
+    "SLACK_SIGNING_SECRET": "slack-signing-secret-e2e",
+    "FACEBOOK_VERIFY_TOKEN": "facebook-verify-e2e",
+    "FACEBOOK_APP_SECRET": "facebook-app-secret-e2e",
+    "FACEBOOK_PAGE_ACCESS_TOKEN": "facebook-page-token-e2e",
+}
 
 
 def free_port() -> int:
@@ -45,10 +61,11 @@ def wait_for(url: str, process: subprocess.Popen, log: Path, timeout: float = 24
 class Stack:
     """Handles to the running servers, and a way to talk to them."""
 
-    def __init__(self, rasa_url: str, db_path: Path, env: dict[str, str]) -> None:
+    def __init__(self, rasa_url: str, db_path: Path, env: dict[str, str], platforms: PlatformMock) -> None:
         self.rasa_url = rasa_url
         self.db_path = db_path
         self.env = env
+        self.platforms = platforms
 
     def send(self, sender: str, message: str, metadata: dict | None = None) -> list[dict]:
         body: dict[str, Any] = {"sender": sender, "message": message}
@@ -76,12 +93,18 @@ def stack(tmp_path_factory) -> Iterator[Stack]:
     actions_port, rasa_port = free_port(), free_port()
     endpoints = work / "endpoints.yml"
     endpoints.write_text(f'action_endpoint:\n  url: "http://127.0.0.1:{actions_port}/webhook"\n')
+    platforms = PlatformMock()
     env = dict(
         os.environ,
         ORDER_DB_PATH=str(db_path),
         CUSTOMER_IDENTITY_SECRET=IDENTITY_SECRET,
         RASA_TELEMETRY_ENABLED="false",
         TF_CPP_MIN_LOG_LEVEL="2",
+        TELEGRAM_API_URL=platforms.url,
+        SLACK_API_URL=f"{platforms.url}/slack/",
+        FACEBOOK_GRAPH_URL=f"{platforms.url}/fb",
+        CALLBACK_URL=f"{platforms.url}/callback",
+        **CHANNEL_SECRETS,
     )
     actions_log, rasa_log = work / "actions.log", work / "rasa.log"
     actions = subprocess.Popen(
@@ -106,6 +129,8 @@ def stack(tmp_path_factory) -> Iterator[Stack]:
             "--interface",
             "127.0.0.1",
             "--enable-api",
+            "--cors",
+            "*",
         ],
         cwd=ROOT,
         env=env,
@@ -116,8 +141,9 @@ def stack(tmp_path_factory) -> Iterator[Stack]:
         wait_for(f"http://127.0.0.1:{actions_port}/health", actions, actions_log)
         rasa_url = f"http://127.0.0.1:{rasa_port}"
         wait_for(f"{rasa_url}/status", rasa, rasa_log)
-        yield Stack(rasa_url, db_path, env)
+        yield Stack(rasa_url, db_path, env, platforms)
     finally:
+        platforms.close()
         for process in (rasa, actions):
             process.terminate()
         for process in (rasa, actions):

@@ -1,0 +1,31 @@
+"""Every button also works when typed: its title, sent as text, means its payload."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import requests
+import yaml
+
+from actions.guidance import REASON_LABELS
+from actions.help_actions import MAIN_TOPIC_BUTTONS
+from actions.order_actions import YES_NO_BUTTONS
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def all_buttons() -> list[tuple[str, str]]:
+    buttons = {(b["title"], b["payload"]) for b in YES_NO_BUTTONS + MAIN_TOPIC_BUTTONS}
+    buttons |= {(label, f"/reason_{reason.value}") for reason, label in REASON_LABELS.items()}
+    for path in sorted((ROOT / "domain").glob("*.yml")):
+        for variants in (yaml.safe_load(path.read_text()).get("responses") or {}).values():
+            for variant in variants:
+                buttons |= {(b["title"], b["payload"]) for b in variant.get("buttons", [])}
+    return sorted(buttons)
+
+
+@pytest.mark.parametrize("title,payload", all_buttons())
+def test_typed_button_title_means_the_payload(stack, title, payload):
+    parsed = requests.post(f"{stack.rasa_url}/model/parse", json={"text": title}, timeout=30).json()
+    assert parsed["intent"]["name"] == payload.lstrip("/"), parsed["intent_ranking"][:3]

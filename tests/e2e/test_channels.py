@@ -1,0 +1,228 @@
+"""Messaging platforms: correctly and wrongly signed webhooks, replies captured on a local
+mock of each platform's API (no network)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+import uuid
+
+import pytest
+import requests
+
+from tests.e2e.conftest import CHANNEL_SECRETS
+
+EMAIL = "alex.buyer@example.com"
+
+
+def wait_for_calls(stack, fragment: str, count: int = 1, timeout: float = 30) -> list[dict]:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        calls = stack.platforms.calls_to(fragment)
+        if len(calls) >= count:
+            return calls
+        time.sleep(0.1)
+    return stack.platforms.calls_to(fragment)
+
+
+@pytest.fixture(autouse=True)
+def clear_mock(stack):
+    stack.platforms.clear()
+
+
+# --- Telegram ----------------------------------------------------------------------------
+
+
+def telegram_update(text: str, chat_id: int) -> dict:
+    return {
+        "update_id": int(time.time()),
+        "message": {
+            "message_id": 1,
+            "date": int(time.time()),
+            "chat": {"id": chat_id, "type": "private"},
+            "from": {"id": chat_id, "is_bot": False, "first_name": "Alex"},
+            "text": text,
+        },
+    }
+
+
+def post_telegram(stack, update: dict, secret: str | None) -> requests.Response:
+    headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret is not None else {}
+    return requests.post(
+        f"{stack.rasa_url}/webhooks/telegram/webhook", json=update, headers=headers, timeout=60
+    )
+
+
+def test_telegram_with_the_secret_token_is_answered(stack):
+    response = post_telegram(stack, telegram_update("hello", 4242), CHANNEL_SECRETS["TELEGRAM_SECRET_TOKEN"])
+    assert response.status_code == 200
+    calls = wait_for_calls(stack, "/sendMessage")
+    token = CHANNEL_SECRETS["TELEGRAM_ACCESS_TOKEN"]
+    assert calls and calls[0]["path"] == f"/bot{token}/sendMessage"
+    body = calls[0]["body"]
+    assert str(body["chat_id"]) == "4242" and "cancel an order" in body["text"]
+    keyboard = (
+        json.loads(body["reply_markup"]) if isinstance(body["reply_markup"], str) else body["reply_markup"]
+    )
+    assert "Cancel an order" in json.dumps(keyboard)
+
+
+@pytest.mark.parametrize("secret", [None, "", "wrong-secret"])
+def test_telegram_without_the_secret_token_is_rejected(stack, secret):
+    response = post_telegram(stack, telegram_update("hello", 4343), secret)
+    assert response.status_code == 403
+    time.sleep(0.5)
+    assert stack.platforms.calls_to("/sendMessage") == []
+
+
+# --- Slack -------------------------------------------------------------------------------
+
+
+def slack_post(stack, payload: dict, secret: str, timestamp: int | None = None) -> requests.Response:
+    body = json.dumps(payload)
+    stamp = str(timestamp or int(time.time()))
+    signature = "v0=" + hmac.new(secret.encode(), f"v0:{stamp}:{body}".encode(), hashlib.sha256).hexdigest()
+    headers = {
+        "Content-Type": "application/json",
+        "X-Slack-Request-Timestamp": stamp,
+        "X-Slack-Signature": signature,
+    }
+    return requests.post(f"{stack.rasa_url}/webhooks/slack/webhook", data=body, headers=headers, timeout=60)
+
+
+def slack_message(text: str) -> dict:
+    return {
+        "token": "ignored",
+        "type": "event_callback",
+        "event_id": f"Ev{uuid.uuid4().hex[:8]}",
+        "event": {
+            "type": "message",
+            "channel_type": "im",
+            "text": text,
+            "user": "U42",
+            "channel": "D42",
+            "ts": f"{time.time():.6f}",
+        },
+    }
+
+
+def test_slack_signed_message_is_answered(stack):
+    response = slack_post(stack, slack_message("hello"), CHANNEL_SECRETS["SLACK_SIGNING_SECRET"])
+    assert response.status_code == 200
+    calls = wait_for_calls(stack, "/slack/chat.postMessage")
+    assert calls, stack.platforms.calls
+    assert "cancel an order" in json.dumps(calls[0]["body"])
+
+
+@pytest.mark.parametrize("secret,age", [("wrong-secret", 0), (CHANNEL_SECRETS["SLACK_SIGNING_SECRET"], 3600)])
+def test_slack_badly_signed_or_replayed_message_is_rejected(stack, secret, age):
+    response = slack_post(stack, slack_message("hello"), secret, int(time.time()) - age)
+    assert response.status_code >= 400
+    time.sleep(0.5)
+    assert stack.platforms.calls_to("/slack/") == []
+
+
+# --- Facebook Messenger ------------------------------------------------------------------
+
+
+def facebook_post(stack, text: str, sender: str, secret: str, header: str = "X-Hub-Signature-256"):
+    body = json.dumps(
+        {
+            "object": "page",
+            "entry": [
+                {
+                    "id": "1",
+                    "time": 0,
+                    "messaging": [
+                        {
+                            "sender": {"id": sender},
+                            "recipient": {"id": "1"},
+                            "timestamp": 0,
+                            "message": {"mid": uuid.uuid4().hex, "text": text},
+                        }
+                    ],
+                }
+            ],
+        }
+    ).encode()
+    digest = hashlib.sha256 if header.endswith("256") else hashlib.sha1
+    signature = f"{digest().name}=" + hmac.new(secret.encode(), body, digest).hexdigest()
+    return requests.post(
+        f"{stack.rasa_url}/webhooks/facebook/webhook",
+        data=body,
+        headers={"Content-Type": "application/json", header: signature},
+        timeout=60,
+    )
+
+
+def facebook_texts(stack, sender: str) -> list[str]:
+    texts = []
+    for call in stack.platforms.calls_to("/fb/me/messages"):
+        body = call["body"]
+        if str(body.get("recipient", {}).get("id")) != sender:
+            continue
+        message = body.get("message", {})
+        texts.append(message.get("text") or json.dumps(message))
+    return texts
+
+
+def facebook_say(stack, text: str, sender: str) -> str:
+    before = len(facebook_texts(stack, sender))
+    assert facebook_post(stack, text, sender, CHANNEL_SECRETS["FACEBOOK_APP_SECRET"]).status_code == 200
+    deadline = time.time() + 30
+    while time.time() < deadline and len(facebook_texts(stack, sender)) == before:
+        time.sleep(0.1)
+    time.sleep(0.3)
+    return "\n".join(facebook_texts(stack, sender)[before:])
+
+
+def test_facebook_conversation_with_numbered_buttons(stack):
+    sender = f"fb-{uuid.uuid4().hex[:8]}"
+    assert "order number" in facebook_say(stack, "I want to cancel my order", sender)
+    assert "email" in facebook_say(stack, "8100000000000002", sender)
+    reasons = facebook_say(stack, EMAIL, sender)
+    assert "1. I changed my mind" in reasons and "7. The seller looks unreliable" in reasons
+    assert "Reply with a number" in reasons
+    advice = facebook_say(stack, "1", sender)  # the first option, typed as a number
+    assert "Bluetooth earbuds" in advice and "better than receiving an item you don't want" in advice
+    assert "Yes, go ahead" in advice  # two short buttons stay real buttons
+
+
+def test_facebook_sha1_signature_is_still_accepted(stack):
+    sender = f"fb-{uuid.uuid4().hex[:8]}"
+    response = facebook_post(
+        stack, "hello", sender, CHANNEL_SECRETS["FACEBOOK_APP_SECRET"], "X-Hub-Signature"
+    )
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("secret", ["wrong-secret", ""])
+def test_facebook_badly_signed_message_is_rejected(stack, secret):
+    sender = f"fb-{uuid.uuid4().hex[:8]}"
+    assert facebook_post(stack, "hello", sender, secret).status_code == 403
+    time.sleep(0.5)
+    assert facebook_texts(stack, sender) == []
+
+
+def test_facebook_webhook_verification(stack):
+    url = f"{stack.rasa_url}/webhooks/facebook/webhook"
+    good = {"hub.verify_token": CHANNEL_SECRETS["FACEBOOK_VERIFY_TOKEN"], "hub.challenge": "12345"}
+    assert requests.get(url, params=good, timeout=10).text == "12345"
+    bad = {"hub.verify_token": "nope", "hub.challenge": "12345"}
+    assert requests.get(url, params=bad, timeout=10).status_code == 403
+
+
+# --- callback ----------------------------------------------------------------------------
+
+
+def test_callback_channel_posts_replies_to_the_callback_url(stack):
+    response = requests.post(
+        f"{stack.rasa_url}/webhooks/callback/webhook",
+        json={"sender": f"cb-{uuid.uuid4().hex[:8]}", "message": "hello"},
+        timeout=60,
+    )
+    assert response.status_code == 200
+    calls = wait_for_calls(stack, "/callback")
+    assert calls and "cancel an order" in json.dumps(calls[0]["body"])
