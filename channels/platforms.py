@@ -178,6 +178,14 @@ class SecureSlackInput(SlackInput):
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
         credentials = dict(credentials or {})
+        if not credentials.get("slack_token") or not credentials.get("slack_signing_secret"):
+            # Rasa's SlackInput refuses to exist without a signing secret; an unset channel
+            # must not stop the server, so it is built bare and only answers 503.
+            channel = cls.__new__(cls)
+            channel.slack_token = credentials.get("slack_token") or ""
+            channel.slack_signing_secret = credentials.get("slack_signing_secret") or ""
+            channel.slack_channel, channel.proxy, channel.api_url = None, None, None
+            return channel
         credentials["slack_channel"] = credentials.get("slack_channel") or None
         channel = super().from_credentials(credentials)
         channel.api_url = credentials.get("api_url") or None
