@@ -18,7 +18,7 @@ export PYTHONWARNINGS := ignore::DeprecationWarning
 export PYTHONHASHSEED := 0
 
 .PHONY: help setup web browser run shell actions train db reset-db test lint unit validate \
-        story-test e2e cross-validate lock clean
+        story-test e2e bench bench-smoke cross-validate lock clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -66,11 +66,11 @@ shell: train db  ## talk to the assistant in the terminal (rasa shell)
 actions: setup db  ## start only the action server (port 5055)
 	$(VENV)/bin/rasa run actions --actions actions --port 5055
 
-test: setup lint unit validate train story-test e2e  ## run every test
+test: setup lint unit validate train story-test e2e bench-smoke  ## run every test
 
 lint: $(STAMPS)/venv
-	$(VENV)/bin/ruff check actions channels tests scripts
-	$(VENV)/bin/ruff format --check actions channels tests scripts
+	$(VENV)/bin/ruff check actions channels tests scripts bench
+	$(VENV)/bin/ruff format --check actions channels tests scripts bench
 
 unit: setup  ## pytest unit tests (store, rules, identity, actions)
 	$(PY) -m pytest -q tests --ignore=tests/e2e
@@ -84,6 +84,12 @@ story-test: train  ## Rasa test stories for every guidance path and interruption
 
 e2e: train browser  ## conversations, channels and the chat page against the real servers
 	$(PY) -m pytest -q tests/e2e
+
+bench: train db  ## benchmark ours vs stock rasa init: results/bench.md (about 30 minutes)
+	$(PY) -m bench.run
+
+bench-smoke: train  ## the benchmark in seconds, so it cannot rot (no figures kept)
+	$(PY) -m bench.run --smoke
 
 cross-validate: setup  ## 5-fold NLU cross-validation, report in results/
 	$(PY) scripts/nlu_report.py --folds 5

@@ -70,8 +70,7 @@ class ValidateOrderForm(FormValidationAction):
                 )
             else:
                 dispatcher.utter_message(
-                    text="I need the order number to go on — 16 digits, shown in My Orders "
-                    "under each order."
+                    text="I need the order number to go on — 16 digits, shown in My Orders " "under each order."
                 )
             return {"order_id": None}
         events: dict[str, Any] = {"order_id": order_id}
@@ -113,9 +112,7 @@ class ValidateOrderForm(FormValidationAction):
         return self._match_owner(order_id, email, dispatcher, tracker)
 
     @staticmethod
-    def _match_owner(
-        order_id: str, email: str, dispatcher: CollectingDispatcher, tracker: Tracker
-    ) -> dict[str, Any]:
+    def _match_owner(order_id: str, email: str, dispatcher: CollectingDispatcher, tracker: Tracker) -> dict[str, Any]:
         """Prove identity by email; a foreign order and an unknown one fail alike."""
         try:
             matched = get_store().owner_matches_email(order_id, email)

@@ -332,8 +332,7 @@ def _contact_first_about_change(order: OrderFacts) -> Guidance:
         Path.CONTACT_SELLER,
         f"For a price or listing change on your {order_label(order)}, contact "
         f"{order.seller.name} first: sellers often honour the original price or offer the "
-        "advertised item. If they won't, cancel the order — it hasn't shipped yet. "
-        + quote_policy(order.seller),
+        "advertised item. If they won't, cancel the order — it hasn't shipped yet. " + quote_policy(order.seller),
         Offer.SEND_SELLER_MESSAGE,
         "Shall I send the seller a message about it on your behalf?",
     )
@@ -348,9 +347,7 @@ def _twin_sentence(order: OrderFacts) -> str:
     )
 
 
-def _follow_up_request(
-    order: OrderFacts, request: RequestFacts, reason: Reason | None, now: datetime
-) -> Guidance:
+def _follow_up_request(order: OrderFacts, request: RequestFacts, reason: Reason | None, now: datetime) -> Guidance:
     if request.state == "declined":
         note = f' ("{request.seller_note}")' if request.seller_note else ""
         return Guidance(
@@ -445,11 +442,7 @@ def refund_explanation(order: OrderFacts | None = None) -> str:
     if order is None:
         return text
     if order.status is Status.CANCELLED:
-        state = (
-            "in progress"
-            if order.refund_status == "in_progress"
-            else (order.refund_status or "being processed")
-        )
+        state = "in progress" if order.refund_status == "in_progress" else (order.refund_status or "being processed")
         return f"The refund of {order.price:.2f} {order.currency} is {state}. " + text
     if order.status is Status.AWAITING_PAYMENT:
         return "Nothing was paid for this order, so there is nothing to refund."

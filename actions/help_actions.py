@@ -29,9 +29,7 @@ class ActionAnswerRefund(Action):
     def name(self) -> str:
         return "action_answer_refund"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         try:
             store = get_store()
             order = load_order(tracker, store)
@@ -48,9 +46,7 @@ class ActionAnswerPolicy(Action):
     def name(self) -> str:
         return "action_answer_policy"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         try:
             store = get_store()
             order = load_order(tracker, store)
@@ -82,9 +78,7 @@ class ActionHumanHandoff(Action):
     def name(self) -> str:
         return "action_human_handoff"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         order_id = tracker.get_slot("order_id")
         about = f" about order {order_id}" if order_id else ""
         dispatcher.utter_message(
@@ -100,18 +94,14 @@ class ActionClarify(Action):
     def name(self) -> str:
         return "action_clarify"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         ranking = (tracker.latest_message or {}).get("intent_ranking") or []
         reasons: list[Reason] = []
         for candidate in ranking:
             name = str(candidate.get("name") or "")
             if float(candidate.get("confidence") or 0) < CLARIFY_MIN_CONFIDENCE:
                 continue
-            reason_part = next(
-                (part for part in name.split("+") if part.startswith(REASON_INTENT_PREFIX)), None
-            )
+            reason_part = next((part for part in name.split("+") if part.startswith(REASON_INTENT_PREFIX)), None)
             if not reason_part:
                 continue
             try:
@@ -128,9 +118,7 @@ class ActionClarify(Action):
                 for reason in reasons
             ]
             buttons.append({"title": "Talk to a person", "payload": "/human_handoff"})
-            dispatcher.utter_message(
-                text="Just to be sure I understood — which of these fits best?", buttons=buttons
-            )
+            dispatcher.utter_message(text="Just to be sure I understood — which of these fits best?", buttons=buttons)
             return []
         dispatcher.utter_message(
             text="Sorry, I didn't quite get that. Could you say it another way?",

@@ -43,9 +43,7 @@ def sign_customer_token(customer_id: str, secret: str, lifetime_seconds: int = 3
     import time
 
     now = int(time.time())
-    return jwt.encode(
-        {"sub": customer_id, "iat": now, "exp": now + lifetime_seconds}, secret, algorithm=ALGORITHM
-    )
+    return jwt.encode({"sub": customer_id, "iat": now, "exp": now + lifetime_seconds}, secret, algorithm=ALGORITHM)
 
 
 def normalise_order_id(text: Any) -> str | None:

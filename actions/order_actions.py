@@ -51,10 +51,13 @@ class ActionGuideOrder(Action):
     def name(self) -> str:
         return "action_guide_order"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         if tracker.get_slot("verification_locked"):
+            dispatcher.utter_message(
+                text="For your security I can't look up orders in this chat any more. "
+                'A human agent can help — just say "talk to a person".',
+                buttons=[{"title": "Talk to a person", "payload": "/human_handoff"}],
+            )
             return [SlotSet("pending_offer", None)]
         try:
             store = get_store()
@@ -89,9 +92,7 @@ class ActionConfirmOffer(Action):
     def name(self) -> str:
         return "action_confirm_offer"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         offer_value = tracker.get_slot("pending_offer")
         if not offer_value:
             dispatcher.utter_message(
@@ -139,8 +140,7 @@ class ActionConfirmOffer(Action):
             result = store.record_cancellation_request(order.order_id, reason, words)
             deadline = store.clock() + guidance.SELLER_ANSWER_WINDOW
             prefix = (
-                f"Done — I've sent your cancellation request for order {order.order_id} to "
-                f"{order.seller.name}."
+                f"Done — I've sent your cancellation request for order {order.order_id} to " f"{order.seller.name}."
                 if result.created
                 else f"Your cancellation request for order {order.order_id} was already sent — "
                 "I didn't send it twice."
@@ -186,15 +186,11 @@ class ActionDeclineOffer(Action):
     def name(self) -> str:
         return "action_decline_offer"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         events: list[Any] = []
         if tracker.get_slot("pending_offer"):
             order_id = tracker.get_slot("order_id")
-            dispatcher.utter_message(
-                text=f"OK, I haven't changed anything — order {order_id} stays as it is."
-            )
+            dispatcher.utter_message(text=f"OK, I haven't changed anything — order {order_id} stays as it is.")
             events = [SlotSet("pending_offer", None), SlotSet("seller_message_draft", None)]
         dispatcher.utter_message(response="utter_anything_else")
         return events

@@ -165,9 +165,7 @@ class OrderStore:
     def order_for_customer(self, order_id: str, customer_id: str) -> dict | None:
         """The order, only if it belongs to this customer: foreign and unknown look the same."""
         rows = self._read(
-            lambda db: list(
-                db["orders"].rows_where("id = ? and customer_id = ?", [order_id, customer_id], limit=1)
-            )
+            lambda db: list(db["orders"].rows_where("id = ? and customer_id = ?", [order_id, customer_id], limit=1))
         )
         return rows[0] if rows else None
 
@@ -187,9 +185,7 @@ class OrderStore:
 
     def orders_for_customer(self, customer_id: str) -> list[dict]:
         return self._read(
-            lambda db: list(
-                db["orders"].rows_where("customer_id = ?", [customer_id], order_by="placed_at desc")
-            )
+            lambda db: list(db["orders"].rows_where("customer_id = ?", [customer_id], order_by="placed_at desc"))
         )
 
     def seller(self, seller_id: str) -> dict | None:
@@ -218,9 +214,7 @@ class OrderStore:
         return rows[0] if rows else None
 
     def seller_messages(self, order_id: str) -> list[dict]:
-        return self._read(
-            lambda db: list(db["seller_messages"].rows_where("order_id = ?", [order_id], order_by="id"))
-        )
+        return self._read(lambda db: list(db["seller_messages"].rows_where("order_id = ?", [order_id], order_by="id")))
 
     def likely_duplicates(self, order_id: str) -> list[dict]:
         """Other live orders of the same listing by the same buyer, placed close together."""
@@ -251,9 +245,7 @@ class OrderStore:
 
     # --- writes --------------------------------------------------------------------------
 
-    def record_cancellation_request(
-        self, order_id: str, reason: str | None, buyer_words: str | None
-    ) -> WriteResult:
+    def record_cancellation_request(self, order_id: str, reason: str | None, buyer_words: str | None) -> WriteResult:
         """Submit a request to the seller; a second submit returns the live one instead."""
         with self._write() as db:
             live = list(
@@ -308,9 +300,7 @@ class OrderStore:
         """Keep the message sent through "Contact Now"; the same text twice is one message."""
         with self._write() as db:
             order = db["orders"].get(order_id)
-            same = list(
-                db["seller_messages"].rows_where("order_id = ? and body = ?", [order_id, body], limit=1)
-            )
+            same = list(db["seller_messages"].rows_where("order_id = ? and body = ?", [order_id, body], limit=1))
             if same:
                 return WriteResult(same[0]["id"], created=False)
             table = db["seller_messages"]

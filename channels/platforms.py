@@ -198,9 +198,7 @@ class SecureSlackInput(SlackInput):
         return bot
 
     def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
-        missing = missing_settings(
-            {"slack_token": self.slack_token, "slack_signing_secret": self.slack_signing_secret}
-        )
+        missing = missing_settings({"slack_token": self.slack_token, "slack_signing_secret": self.slack_signing_secret})
         if missing:
             return not_configured_blueprint("slack", missing)
         return super().blueprint(on_new_message)

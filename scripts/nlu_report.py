@@ -82,9 +82,7 @@ def load_predictions(out: Path) -> list[tuple[str, str, str]]:
 def f1_table(truth: list[str], predicted: list[str], labels: list[str]) -> dict[str, dict]:
     from sklearn.metrics import precision_recall_fscore_support
 
-    precision, recall, f1, support = precision_recall_fscore_support(
-        truth, predicted, labels=labels, zero_division=0
-    )
+    precision, recall, f1, support = precision_recall_fscore_support(truth, predicted, labels=labels, zero_division=0)
     return {
         label: {"precision": p, "recall": r, "f1": f, "support": int(s)}
         for label, p, r, f, s in zip(labels, precision, recall, f1, support, strict=False)
@@ -114,9 +112,7 @@ def main() -> None:
     reason_pred = [reason_of(p) for p in predicted]
     per_reason = f1_table(reason_truth, reason_pred, REASONS)
     macro_reason = sum(v["f1"] for v in per_reason.values()) / len(REASONS)
-    confusion = Counter(
-        (t, p) for t, p in zip(reason_truth, reason_pred, strict=False) if t in REASONS or p in REASONS
-    )
+    confusion = Counter((t, p) for t, p in zip(reason_truth, reason_pred, strict=False) if t in REASONS or p in REASONS)
 
     RESULTS.mkdir(exist_ok=True)
     summary = {

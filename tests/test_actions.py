@@ -82,9 +82,7 @@ def validate(slot: str, value: Any, tracker: Tracker) -> tuple[dict, str]:
 
 
 def required(tracker: Tracker) -> list[str]:
-    return asyncio.run(
-        form.required_slots(["order_id", "email", "reason"], CollectingDispatcher(), tracker, {})
-    )
+    return asyncio.run(form.required_slots(["order_id", "email", "reason"], CollectingDispatcher(), tracker, {}))
 
 
 # --- the order form --------------------------------------------------------------------
@@ -139,9 +137,7 @@ def test_verification_attempts_are_limited():
 
 
 def test_not_an_email_does_not_use_an_attempt():
-    result, said = validate(
-        "email", "my email is alex at example", make_tracker({"order_id": "8100000000000002"})
-    )
+    result, said = validate("email", "my email is alex at example", make_tracker({"order_id": "8100000000000002"}))
     assert result == {"email": None} and "doesn't look like an email" in said
 
 
@@ -160,9 +156,7 @@ def test_verified_buyer_cannot_see_another_customers_order():
 def test_signed_identity_skips_the_email(monkeypatch):
     monkeypatch.setenv(IDENTITY_SECRET_ENV, SECRET)
     token = sign_customer_token("C1", SECRET)
-    tracker = make_tracker(
-        {"order_id": "8100000000000002", "goal": "cancel"}, metadata={"customer_token": token}
-    )
+    tracker = make_tracker({"order_id": "8100000000000002", "goal": "cancel"}, metadata={"customer_token": token})
     assert required(tracker) == ["order_id", "reason"]
     result, _ = validate("order_id", "8100000000000002", tracker)
     assert result["customer_id"] == "C1"
@@ -301,9 +295,7 @@ def test_confirm_opens_a_dispute_only_when_eligible():
 
 
 def test_yes_without_an_offer_changes_nothing():
-    events, messages = run(
-        ActionConfirmOffer(), make_tracker({"order_id": "8100000000000002"}, intent="affirm")
-    )
+    events, messages = run(ActionConfirmOffer(), make_tracker({"order_id": "8100000000000002"}, intent="affirm"))
     assert events == [] and "What would you like to do" in texts(messages)
     assert get_store().cancellation_requests("8100000000000002") == []
 
@@ -336,18 +328,14 @@ def test_store_outage_gets_a_clear_answer(monkeypatch):
 
 
 def test_refund_answer_uses_the_order_when_known():
-    _, messages = run(
-        ActionAnswerRefund(), make_tracker({"order_id": "8100000000000007", "customer_id": "C1"})
-    )
+    _, messages = run(ActionAnswerRefund(), make_tracker({"order_id": "8100000000000007", "customer_id": "C1"}))
     assert "45.00 USD" in texts(messages)
     _, general = run(ActionAnswerRefund(), make_tracker())
     assert "original payment method" in texts(general)
 
 
 def test_policy_answer_quotes_the_seller():
-    _, messages = run(
-        ActionAnswerPolicy(), make_tracker({"order_id": "8100000000000005", "customer_id": "C1"})
-    )
+    _, messages = run(ActionAnswerPolicy(), make_tracker({"order_id": "8100000000000005", "customer_id": "C1"}))
     assert "Cheap Deals 4U's cancellation policy" in texts(messages)
     _, general = run(ActionAnswerPolicy(), make_tracker())
     assert "Each seller sets their own" in texts(general)
@@ -375,3 +363,11 @@ def test_clarify_without_reasons_offers_the_main_topics():
         ActionClarify(), make_tracker(intent="nlu_fallback", ranking=[{"name": "greet", "confidence": 0.3}])
     )
     assert "/cancel_order" in [b["payload"] for b in messages[0]["buttons"]]
+
+
+def test_locked_conversation_still_answers_and_offers_a_human():
+    slots = {"order_id": None, "verification_locked": True, "goal": "cancel"}
+    events, messages = run(ActionGuideOrder(), make_tracker(slots))
+    assert "can't look up orders" in texts(messages)
+    assert messages[0]["buttons"][0]["payload"] == "/human_handoff"
+    assert slots_of(events)["pending_offer"] is None

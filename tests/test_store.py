@@ -27,9 +27,7 @@ def test_database_is_created_and_seeded_on_first_use(store):
     assert store.path.exists()
     orders = store.orders_for_customer(ALEX)
     assert len(orders) == 11
-    assert {o["id"] for o in orders} == {f"81000000000000{n:02d}" for n in range(1, 13)} - {
-        "8100000000000010"
-    }
+    assert {o["id"] for o in orders} == {f"81000000000000{n:02d}" for n in range(1, 13)} - {"8100000000000010"}
 
 
 def test_seeding_happens_once(store, clock):
@@ -130,9 +128,7 @@ def test_concurrent_submissions_create_one_request(tmp_path, clock):
 
     def submit():
         results.append(
-            OrderStore(path, clock=clock).record_cancellation_request(
-                "8100000000000012", "unreliable_seller", "scam"
-            )
+            OrderStore(path, clock=clock).record_cancellation_request("8100000000000012", "unreliable_seller", "scam")
         )
 
     threads = [threading.Thread(target=submit) for _ in range(8)]

@@ -4,10 +4,6 @@ trained model, on free local ports, with a fresh order database."""
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,11 +12,10 @@ from typing import Any
 import pytest
 import requests
 
+from bench.stack import ROOT, free_port, running_stack, wait_for  # noqa: F401 (re-exported)
 from tests.e2e.mock_platforms import PlatformMock
 
-ROOT = Path(__file__).resolve().parents[2]
 MODEL = ROOT / "models" / "current.tar.gz"
-VENV_BIN = Path(sys.executable).parent
 IDENTITY_SECRET = "e2e-identity-secret-0123456789-abcdefghijklmnop"
 
 # Platform secrets for the channel tests; their APIs point at the local mock.
@@ -36,26 +31,6 @@ CHANNEL_SECRETS = {
     "FACEBOOK_APP_SECRET": "facebook-app-secret-e2e",
     "FACEBOOK_PAGE_ACCESS_TOKEN": "facebook-page-token-e2e",
 }
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_for(url: str, process: subprocess.Popen, log: Path, timeout: float = 240) -> None:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{url} exited early:\n{log.read_text()[-3000:]}")
-        try:
-            if requests.get(url, timeout=2).ok:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.5)
-    raise RuntimeError(f"{url} did not come up:\n{log.read_text()[-3000:]}")
 
 
 class Stack:
@@ -90,67 +65,21 @@ def stack(tmp_path_factory) -> Iterator[Stack]:
         pytest.fail(f"no trained model at {MODEL}: run `make train` first")
     work = tmp_path_factory.mktemp("stack")
     db_path = work / "orders.db"
-    actions_port, rasa_port = free_port(), free_port()
-    endpoints = work / "endpoints.yml"
-    endpoints.write_text(f'action_endpoint:\n  url: "http://127.0.0.1:{actions_port}/webhook"\n')
     platforms = PlatformMock()
     env = dict(
-        os.environ,
         ORDER_DB_PATH=str(db_path),
         CUSTOMER_IDENTITY_SECRET=IDENTITY_SECRET,
-        RASA_TELEMETRY_ENABLED="false",
-        TF_CPP_MIN_LOG_LEVEL="2",
         TELEGRAM_API_URL=platforms.url,
         SLACK_API_URL=f"{platforms.url}/slack/",
         FACEBOOK_GRAPH_URL=f"{platforms.url}/fb",
         CALLBACK_URL=f"{platforms.url}/callback",
         **CHANNEL_SECRETS,
     )
-    actions_log, rasa_log = work / "actions.log", work / "rasa.log"
-    actions = subprocess.Popen(
-        [str(VENV_BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(actions_port)],
-        cwd=ROOT,
-        env=env,
-        stdout=actions_log.open("w"),
-        stderr=subprocess.STDOUT,
-    )
-    rasa = subprocess.Popen(
-        [
-            str(VENV_BIN / "rasa"),
-            "run",
-            "--model",
-            str(MODEL),
-            "--endpoints",
-            str(endpoints),
-            "--credentials",
-            str(ROOT / "credentials.yml"),
-            "--port",
-            str(rasa_port),
-            "--interface",
-            "127.0.0.1",
-            "--enable-api",
-            "--cors",
-            "*",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=rasa_log.open("w"),
-        stderr=subprocess.STDOUT,
-    )
     try:
-        wait_for(f"http://127.0.0.1:{actions_port}/health", actions, actions_log)
-        rasa_url = f"http://127.0.0.1:{rasa_port}"
-        wait_for(f"{rasa_url}/status", rasa, rasa_log)
-        yield Stack(rasa_url, db_path, env, platforms)
+        with running_stack(MODEL, work, env, ("--enable-api", "--cors", "*")) as running:
+            yield Stack(running.rasa_url, db_path, {**os.environ, **env}, platforms)
     finally:
         platforms.close()
-        for process in (rasa, actions):
-            process.terminate()
-        for process in (rasa, actions):
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
 
 
 class Conversation:

@@ -50,9 +50,7 @@ def telegram_update(text: str, chat_id: int) -> dict:
 
 def post_telegram(stack, update: dict, secret: str | None) -> requests.Response:
     headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret is not None else {}
-    return requests.post(
-        f"{stack.rasa_url}/webhooks/telegram/webhook", json=update, headers=headers, timeout=60
-    )
+    return requests.post(f"{stack.rasa_url}/webhooks/telegram/webhook", json=update, headers=headers, timeout=60)
 
 
 def test_telegram_with_the_secret_token_is_answered(stack):
@@ -63,9 +61,7 @@ def test_telegram_with_the_secret_token_is_answered(stack):
     assert calls and calls[0]["path"] == f"/bot{token}/sendMessage"
     body = calls[0]["body"]
     assert str(body["chat_id"]) == "4242" and "cancel an order" in body["text"]
-    keyboard = (
-        json.loads(body["reply_markup"]) if isinstance(body["reply_markup"], str) else body["reply_markup"]
-    )
+    keyboard = json.loads(body["reply_markup"]) if isinstance(body["reply_markup"], str) else body["reply_markup"]
     assert "Cancel an order" in json.dumps(keyboard)
 
 
@@ -192,9 +188,7 @@ def test_facebook_conversation_with_numbered_buttons(stack):
 
 def test_facebook_sha1_signature_is_still_accepted(stack):
     sender = f"fb-{uuid.uuid4().hex[:8]}"
-    response = facebook_post(
-        stack, "hello", sender, CHANNEL_SECRETS["FACEBOOK_APP_SECRET"], "X-Hub-Signature"
-    )
+    response = facebook_post(stack, "hello", sender, CHANNEL_SECRETS["FACEBOOK_APP_SECRET"], "X-Hub-Signature")
     assert response.status_code == 200
 
 

@@ -1,0 +1,370 @@
+"""`make bench`: the real stack under load, ours next to the stock `rasa init` setup.
+
+Measures, for each model, through the REST webhook of a real Rasa server with a real
+action server and SQLite store: latency per message (p50/p95/p99) for turns with and without
+a database action at 1, 4 and 16 concurrent conversations; the throughput at which p95
+passes 500 ms; latency at turns 5, 50 and 200 of one conversation; resident memory idle and
+after the load; and the training time of a full `rasa train` and of a retrain after a
+one-line NLU change. Writes results/bench.{json,md,png}.
+
+    .venv/bin/python -m bench.run            (make bench; ~30 min, most of it training stock)
+    .venv/bin/python -m bench.run --smoke    (seconds; our model only; in `make test`)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import requests
+
+from bench.stack import ROOT, VENV_BIN, rss_mb, running_stack
+
+RESULTS = ROOT / "results"
+OUR_CONFIG = ROOT / "config.yml"
+STOCK_CONFIG = ROOT / "bench" / "stock_config.yml"
+OUR_MODEL = ROOT / "models" / "current.tar.gz"
+STOCK_MODEL = ROOT / "models" / "stock.tar.gz"
+P95_LIMIT = 0.5
+
+EMAIL = "alex.buyer@example.com"
+# Each virtual buyer verifies once, then alternates an order lookup (database) with a
+# question answered from the domain alone (no database).
+PRELUDE = ["where is my order?", "8100000000000003", EMAIL]
+DB_TURNS = ["8100000000000004", "8100000000000003", "8100000000000007", "8100000000000011"]
+PLAIN_TURNS = ["how can I cancel it myself?", "are you a bot?", "thanks", "hi"]
+
+TARGETS = {
+    "p95_single_db_ms": ("p95, 1 conversation, turns with a database action", "≤ 150 ms"),
+    "turn200_over_turn5": ("latency at turn 200 / turn 5", "≤ 1.5×"),
+    "throughput_ratio": ("throughput at p95 ≤ 500 ms, ours / stock", "≥ 2×"),
+    "rasa_rss_mb": ("Rasa server RSS after the load", "≤ 1200 MB"),
+    "train_full_s": ("full training", "≤ 300 s"),
+    "train_retrain_s": ("retrain after a one-line NLU change", "≤ 60 s"),
+}
+
+
+@dataclass
+class Samples:
+    db: list[float] = field(default_factory=list)
+    plain: list[float] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add(self, kind: str, seconds: float) -> None:
+        with self.lock:
+            getattr(self, kind).append(seconds)
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def summary(values: list[float]) -> dict[str, float]:
+    return {
+        "n": len(values),
+        "p50_ms": percentile(values, 50) * 1000,
+        "p95_ms": percentile(values, 95) * 1000,
+        "p99_ms": percentile(values, 99) * 1000,
+    }
+
+
+def send(session: requests.Session, url: str, sender: str, text: str) -> float:
+    started = time.perf_counter()
+    response = session.post(f"{url}/webhooks/rest/webhook", json={"sender": sender, "message": text}, timeout=120)
+    elapsed = time.perf_counter() - started
+    response.raise_for_status()
+    if not response.json():
+        raise RuntimeError(f"no reply to {text!r}")
+    return elapsed
+
+
+def buyer(url: str, turns: int, samples: Samples) -> None:
+    """One conversation: the prelude (its last turn reads the store), then alternating turns."""
+    session = requests.Session()
+    sender = f"bench-{uuid.uuid4().hex[:10]}"
+    for index, text in enumerate(PRELUDE):
+        elapsed = send(session, url, sender, text)
+        if index == len(PRELUDE) - 1:
+            samples.add("db", elapsed)
+    for turn in range(turns):
+        if turn % 2 == 0:
+            samples.add("db", send(session, url, sender, DB_TURNS[(turn // 2) % len(DB_TURNS)]))
+        else:
+            samples.add("plain", send(session, url, sender, PLAIN_TURNS[(turn // 2) % len(PLAIN_TURNS)]))
+
+
+def load(url: str, concurrency: int, turns: int) -> dict:
+    samples = Samples()
+    threads = [threading.Thread(target=buyer, args=(url, turns, samples)) for _ in range(concurrency)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    wall = time.perf_counter() - started
+    everything = samples.db + samples.plain
+    return {
+        "concurrency": concurrency,
+        "db": summary(samples.db),
+        "plain": summary(samples.plain),
+        "all": summary(everything),
+        "throughput_msg_s": len(everything) / wall,
+    }
+
+
+def sustained_throughput(levels: list[dict]) -> float:
+    """Messages/s where p95 reaches the limit (interpolated between the measured levels)."""
+    best = 0.0
+    previous = None
+    for level in levels:
+        p95 = level["all"]["p95_ms"] / 1000
+        if p95 <= P95_LIMIT:
+            best = max(best, level["throughput_msg_s"])
+        elif previous is not None:
+            p95_before = previous["all"]["p95_ms"] / 1000
+            if p95_before <= P95_LIMIT < p95:
+                share = (P95_LIMIT - p95_before) / (p95 - p95_before)
+                crossing = previous["throughput_msg_s"] + share * (
+                    level["throughput_msg_s"] - previous["throughput_msg_s"]
+                )
+                best = max(best, crossing)
+            break
+        previous = level
+    return best
+
+
+def length_curve(url: str, points: list[int], window: int) -> dict[str, float]:
+    """Mean latency of `window` turns starting at each point, in one long conversation."""
+    session = requests.Session()
+    sender = f"bench-long-{uuid.uuid4().hex[:8]}"
+    for text in PRELUDE:
+        send(session, url, sender, text)
+    latencies: list[float] = []
+    turns = [DB_TURNS[0], PLAIN_TURNS[0]]
+    for turn in range(max(points) + window):
+        latencies.append(send(session, url, sender, turns[turn % 2]))
+    result = {}
+    for point in points:
+        chunk = latencies[point - 1 : point - 1 + window]
+        result[str(point)] = statistics.mean(chunk) * 1000
+    return result
+
+
+def measure_stack(name: str, model: Path, smoke: bool) -> dict:
+    work = Path(tempfile.mkdtemp(prefix=f"bench-{name}-"))
+    env = {"ORDER_DB_PATH": str(work / "orders.db")}
+    with running_stack(model, work, env) as stack:
+        time.sleep(1)
+        idle = {"rasa_mb": rss_mb(stack.rasa.pid), "actions_mb": rss_mb(stack.actions.pid)}
+        send(requests.Session(), stack.rasa_url, "warm-up", "hi")
+        concurrency = [1, 2] if smoke else [1, 4, 16]
+        turns = 4 if smoke else 20
+        latency = {str(c): load(stack.rasa_url, c, turns) for c in concurrency}
+        ramp_levels = [1, 2] if smoke else [1, 2, 4, 8, 16, 32]
+        ramp = [latency[str(c)] if str(c) in latency else load(stack.rasa_url, c, turns) for c in ramp_levels]
+        points, window = ([2, 5], 2) if smoke else ([5, 50, 200], 6)
+        curve = length_curve(stack.rasa_url, points, window)
+        loaded = {"rasa_mb": rss_mb(stack.rasa.pid), "actions_mb": rss_mb(stack.actions.pid)}
+    shutil.rmtree(work, ignore_errors=True)
+    return {
+        "latency": latency,
+        "ramp": ramp,
+        "sustained_throughput_msg_s": sustained_throughput(ramp),
+        "length_curve_ms": curve,
+        "rss_idle": idle,
+        "rss_loaded": loaded,
+    }
+
+
+def train(config: Path, out_model: Path, data_dir: Path, cache: Path) -> float:
+    env = {**os.environ, "RASA_CACHE_DIRECTORY": str(cache), "RASA_TELEMETRY_ENABLED": "false",
+           "TF_CPP_MIN_LOG_LEVEL": "2"}  # fmt: skip
+    started = time.perf_counter()
+    subprocess.run(
+        [str(VENV_BIN / "rasa"), "train", "--config", str(config), "--domain", str(ROOT / "domain"),
+         "--data", str(data_dir), "--out", str(out_model.parent), "--fixed-model-name",
+         out_model.name.removesuffix(".tar.gz")],
+        cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    return time.perf_counter() - started
+
+
+def training_times(config: Path, out_model: Path, retrain: bool) -> dict[str, float | None]:
+    """A full training on an empty cache; then a retrain after adding one NLU example."""
+    with tempfile.TemporaryDirectory(prefix="bench-train-") as tmp:
+        cache, data = Path(tmp) / "cache", Path(tmp) / "data"
+        shutil.copytree(ROOT / "data", data)
+        full = train(config, out_model, data, cache)
+        again = None
+        if retrain:
+            with (data / "nlu" / "chitchat.yml").open("a") as nlu:
+                nlu.write("- intent: greet\n  examples: |\n    - hello there, order assistant\n")
+            again = train(config, Path(tmp) / "retrained.tar.gz", data, cache)
+        return {"full_s": full, "retrain_s": again}
+
+
+def plot(report: dict, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
+    for name, style in (("ours", "o-"), ("stock", "s--")):
+        if name not in report["stacks"]:
+            continue
+        stack = report["stacks"][name]
+        levels = sorted(stack["latency"], key=int)
+        left.plot([int(c) for c in levels], [stack["latency"][c]["all"]["p95_ms"] for c in levels], style,
+                  label=f"{name} p95")  # fmt: skip
+        left.plot([int(c) for c in levels], [stack["latency"][c]["all"]["p50_ms"] for c in levels], style,
+                  alpha=0.5, label=f"{name} p50")  # fmt: skip
+        points = sorted(stack["length_curve_ms"], key=int)
+        right.plot([int(p) for p in points], [stack["length_curve_ms"][p] for p in points], style, label=name)
+    left.set(xlabel="concurrent conversations", ylabel="latency per message (ms)", title="Latency vs concurrency")
+    right.set(xlabel="turn of one conversation", ylabel="mean latency (ms)", title="Latency vs conversation length")
+    for axis in (left, right):
+        axis.grid(alpha=0.3)
+        axis.legend()
+    fig.suptitle(f"{report['date']} · {report['cores']} cores · REST webhook, real action server + SQLite")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
+def evaluate_targets(report: dict) -> dict[str, dict]:
+    ours = report["stacks"]["ours"]
+    stock = report["stacks"].get("stock")
+    curve = ours["length_curve_ms"]
+    first, last = min(curve, key=int), max(curve, key=int)
+    values = {
+        "p95_single_db_ms": ours["latency"]["1"]["db"]["p95_ms"],
+        "turn200_over_turn5": curve[last] / curve[first],
+        "throughput_ratio": (
+            ours["sustained_throughput_msg_s"] / stock["sustained_throughput_msg_s"]
+            if stock and stock["sustained_throughput_msg_s"]
+            else None
+        ),
+        "rasa_rss_mb": ours["rss_loaded"]["rasa_mb"],
+        "train_full_s": report["training"]["ours"]["full_s"] if report.get("training") else None,
+        "train_retrain_s": report["training"]["ours"]["retrain_s"] if report.get("training") else None,
+    }
+    limits = {
+        "p95_single_db_ms": lambda v: v <= 150,
+        "turn200_over_turn5": lambda v: v <= 1.5,
+        "throughput_ratio": lambda v: v >= 2,
+        "rasa_rss_mb": lambda v: v <= 1200,
+        "train_full_s": lambda v: v <= 300,
+        "train_retrain_s": lambda v: v <= 60,
+    }
+    return {
+        key: {"value": value, "pass": None if value is None else bool(limits[key](value))}
+        for key, value in values.items()
+    }
+
+
+def markdown(report: dict) -> str:
+    lines = [
+        "# Benchmark",
+        "",
+        f"{report['date']}, {report['cores']} cores, Python {report['python']}; regenerate with `make bench`.",
+        "REST webhook of a real Rasa server, real action server, SQLite order store.",
+        "",
+        "## Targets",
+        "",
+        "| measure | target | ours | result |",
+        "|---|---|---|---|",
+    ]
+    for key, (label, target) in TARGETS.items():
+        outcome = report["targets"][key]
+        value = outcome["value"]
+        shown = "not measured" if value is None else f"{value:.2f}"
+        verdict = "—" if outcome["pass"] is None else ("pass" if outcome["pass"] else "**miss**")
+        lines.append(f"| {label} | {target} | {shown} | {verdict} |")
+    lines += ["", "## Latency per message (ms)", "",
+              "| setup | conversations | kind | n | p50 | p95 | p99 |", "|---|---|---|---|---|---|---|"]  # fmt: skip
+    for name, stack in report["stacks"].items():
+        for level, result in sorted(stack["latency"].items(), key=lambda item: int(item[0])):
+            for kind in ("db", "plain"):
+                s = result[kind]
+                lines.append(
+                    f"| {name} | {level} | {'database' if kind == 'db' else 'no database'} | {s['n']} | "
+                    f"{s['p50_ms']:.0f} | {s['p95_ms']:.0f} | {s['p99_ms']:.0f} |"
+                )
+    lines += ["", "## Throughput, conversation length, memory", "",
+              "| setup | msg/s at p95 ≤ 500 ms | latency by turn (ms) | Rasa RSS idle → loaded (MB) | "
+              "action server RSS idle → loaded (MB) |", "|---|---|---|---|---|"]  # fmt: skip
+    for name, stack in report["stacks"].items():
+        curve = ", ".join(
+            f"turn {p}: {v:.0f}" for p, v in sorted(stack["length_curve_ms"].items(), key=lambda i: int(i[0]))
+        )
+        lines.append(
+            f"| {name} | {stack['sustained_throughput_msg_s']:.1f} | {curve} | "
+            f"{stack['rss_idle']['rasa_mb']:.0f} → {stack['rss_loaded']['rasa_mb']:.0f} | "
+            f"{stack['rss_idle']['actions_mb']:.0f} → {stack['rss_loaded']['actions_mb']:.0f} |"
+        )
+    if report.get("training"):
+        lines += ["", "## Training time (s)", "", "| setup | full | retrain after one NLU line |", "|---|---|---|"]
+        for name, times in report["training"].items():
+            retrain = "not measured" if times["retrain_s"] is None else f"{times['retrain_s']:.0f}"
+            lines.append(f"| {name} | {times['full_s']:.0f} | {retrain} |")
+    lines += ["", "![latency](bench.png)", ""]
+    lines += report.get("notes", [])
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--smoke", action="store_true", help="a few seconds, our model only, no training")
+    parser.add_argument("--skip-training", action="store_true", help="reuse the trained models")
+    args = parser.parse_args()
+    out = RESULTS / "tmp" / "bench-smoke" if args.smoke else RESULTS
+    out.mkdir(parents=True, exist_ok=True)
+    report: dict = {
+        "date": datetime.now(timezone.utc).strftime("%Y-%m-%d"),
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "smoke": args.smoke,
+        "stacks": {},
+    }
+    if not args.smoke and not args.skip_training:
+        print("training ours (full, then retrain) …", flush=True)
+        ours_times = training_times(OUR_CONFIG, OUR_MODEL, retrain=True)
+        print(f"  {ours_times}", flush=True)
+        print("training stock (full) …", flush=True)
+        stock_times = training_times(STOCK_CONFIG, STOCK_MODEL, retrain=False)
+        print(f"  {stock_times}", flush=True)
+        report["training"] = {"ours": ours_times, "stock": stock_times}
+    if not OUR_MODEL.exists():
+        sys.exit("no model at models/current.tar.gz: run `make train` first")
+    setups = [("ours", OUR_MODEL)] + ([] if args.smoke else [("stock", STOCK_MODEL)])
+    for name, model in setups:
+        if not model.exists():
+            sys.exit(f"no model at {model}: run `make bench` without --skip-training")
+        print(f"measuring {name} …", flush=True)
+        report["stacks"][name] = measure_stack(name, model, args.smoke)
+    report["targets"] = evaluate_targets(report)
+    (out / "bench.json").write_text(json.dumps(report, indent=2))
+    plot(report, out / "bench.png")
+    (out / "bench.md").write_text(markdown(report))
+    print(markdown(report))
+
+
+if __name__ == "__main__":
+    main()

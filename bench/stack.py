@@ -1,0 +1,112 @@
+"""Start the real stack (action server + Rasa server with a model) on free local ports.
+
+Used by the end-to-end tests and by the benchmark, so both measure the same thing.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV_BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for(url: str, process: subprocess.Popen, log: Path, timeout: float = 300) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{url} exited early:\n{log.read_text()[-3000:]}")
+        try:
+            if requests.get(url, timeout=2).ok:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.3)
+    raise RuntimeError(f"{url} did not come up:\n{log.read_text()[-3000:]}")
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process, from /proc (Linux)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def credential_variables() -> dict[str, str]:
+    """Every ${VAR} that credentials.yml names, empty: Rasa refuses undefined ones."""
+    import re
+
+    names = re.findall(r"\$\{([A-Z0-9_]+)\}", (ROOT / "credentials.yml").read_text())
+    return {name: os.environ.get(name, "") for name in names}
+
+
+@dataclass
+class RunningStack:
+    rasa_url: str
+    actions_url: str
+    rasa: subprocess.Popen
+    actions: subprocess.Popen
+    workdir: Path
+
+
+@contextmanager
+def running_stack(
+    model: Path, workdir: Path, env: dict[str, str], extra_rasa_args: tuple[str, ...] = ()
+) -> Iterator[RunningStack]:
+    workdir.mkdir(parents=True, exist_ok=True)
+    actions_port, rasa_port = free_port(), free_port()
+    endpoints = workdir / "endpoints.yml"
+    endpoints.write_text(f'action_endpoint:\n  url: "http://127.0.0.1:{actions_port}/webhook"\n')
+    quiet = {"RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2"}
+    full_env = {**os.environ, **credential_variables(), **env, **quiet}
+    actions_log, rasa_log = workdir / "actions.log", workdir / "rasa.log"
+    actions = subprocess.Popen(
+        [str(VENV_BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(actions_port)],
+        cwd=ROOT,
+        env=full_env,
+        stdout=actions_log.open("w"),
+        stderr=subprocess.STDOUT,
+    )
+    rasa = subprocess.Popen(
+        [
+            str(VENV_BIN / "rasa"), "run", "--model", str(model), "--endpoints", str(endpoints),
+            "--credentials", str(ROOT / "credentials.yml"), "--port", str(rasa_port),
+            "--interface", "127.0.0.1", *extra_rasa_args,
+        ],
+        cwd=ROOT,
+        env=full_env,
+        stdout=rasa_log.open("w"),
+        stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    try:
+        actions_url = f"http://127.0.0.1:{actions_port}"
+        rasa_url = f"http://127.0.0.1:{rasa_port}"
+        wait_for(f"{actions_url}/health", actions, actions_log)
+        ready = f"{rasa_url}/status" if "--enable-api" in extra_rasa_args else f"{rasa_url}/"
+        wait_for(ready, rasa, rasa_log)
+        yield RunningStack(rasa_url, actions_url, rasa, actions, workdir)
+    finally:
+        for process in (rasa, actions):
+            process.terminate()
+        for process in (rasa, actions):
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
