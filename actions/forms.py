@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+from datetime import timedelta
 from typing import Any
 
 from rasa_sdk import Tracker
@@ -13,6 +15,13 @@ from actions import identity
 from actions.context import buyer_words, get_store, order_facts, verified_customer
 from actions.guidance import REASON_LABELS, Reason, needs_reason
 from actions.store import StoreUnavailable
+
+logger = logging.getLogger(__name__)
+
+# Across all conversations: this many failed email checks for one order number within the
+# window pause further checks for it (someone is guessing).
+GUESSING_LIMIT = 5
+GUESSING_WINDOW = timedelta(minutes=15)
 
 NOT_FOUND = (
     "I can't find order {order_id} on your account. Please check the number in My Orders "
@@ -115,12 +124,20 @@ class ValidateOrderForm(FormValidationAction):
     def _match_owner(order_id: str, email: str, dispatcher: CollectingDispatcher, tracker: Tracker) -> dict[str, Any]:
         """Prove identity by email; a foreign order and an unknown one fail alike."""
         try:
-            matched = get_store().owner_matches_email(order_id, email)
+            store = get_store()
+            if store.recent_verification_failures(order_id, GUESSING_WINDOW) >= GUESSING_LIMIT:
+                logger.warning(f"email checks for order …{order_id[-4:]} paused: too many failures")
+                dispatcher.utter_message(text=LOCKED)
+                return {"email": None, "order_id": None, "verification_locked": True}
+            matched = store.owner_matches_email(order_id, email)
+            if not matched:
+                store.record_verification_failure(order_id)
         except StoreUnavailable:
             dispatcher.utter_message(response="utter_service_unavailable")
             return {"email": None}
         if matched:
             return {"email": email, "customer_id": matched, "verification_attempts": 0}
+        logger.warning(f"failed email check for order …{order_id[-4:]} in conversation {tracker.sender_id}")
         attempts = int(tracker.get_slot("verification_attempts") or 0) + 1
         if attempts >= identity.MAX_VERIFICATION_ATTEMPTS:
             dispatcher.utter_message(text=LOCKED)

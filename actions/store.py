@@ -11,7 +11,7 @@ import os
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -92,6 +92,10 @@ class OrderStore:
             conn = sqlite3.connect(str(self.path), timeout=5, isolation_level=None)
             conn.execute("PRAGMA foreign_keys = ON")
             conn.execute("PRAGMA busy_timeout = 5000")
+            # WAL: readers never wait for the writer, so several action servers on one host
+            # can share the file. (A read-only file keeps its journal mode.)
+            with suppress(sqlite3.Error):
+                conn.execute("PRAGMA journal_mode = WAL")
             db = sqlite_utils.Database(conn)
             self._local.db = db
         return db
@@ -127,6 +131,9 @@ class OrderStore:
     def _ensure_schema(self) -> None:
         db = self.db
         if db["orders"].exists():
+            if not db["verification_failures"].exists():  # databases made before it existed
+                with self._write() as db:
+                    _create_verification_failures(db)
             return
         with self._write() as db:
             if db["orders"].exists():  # another process won the race
@@ -138,6 +145,7 @@ class OrderStore:
         """Drop everything and seed the demo data again, relative to now."""
         with self._write() as db:
             for table in (
+                "verification_failures",
                 "disputes",
                 "seller_messages",
                 "cancellation_requests",
@@ -243,7 +251,17 @@ class OrderStore:
             )
         )
 
+    def recent_verification_failures(self, order_id: str, window: timedelta) -> int:
+        since = to_text(self.clock() - window)
+        return self._read(
+            lambda db: db["verification_failures"].count_where("order_id = ? and created_at >= ?", [order_id, since])
+        )
+
     # --- writes --------------------------------------------------------------------------
+
+    def record_verification_failure(self, order_id: str) -> None:
+        with self._write() as db:
+            db["verification_failures"].insert({"order_id": order_id[:32], "created_at": to_text(self.clock())})
 
     def record_cancellation_request(self, order_id: str, reason: str | None, buyer_words: str | None) -> WriteResult:
         """Submit a request to the seller; a second submit returns the live one instead."""
@@ -425,6 +443,18 @@ def _create_schema(db: sqlite_utils.Database) -> None:
         foreign_keys=[("order_id", "orders"), ("customer_id", "customers")],
     )
     db["disputes"].create_index(["order_id"])
+    _create_verification_failures(db)
+
+
+def _create_verification_failures(db: sqlite_utils.Database) -> None:
+    """Failed email checks, per order number (existing or not), to slow down guessing."""
+    db["verification_failures"].create(
+        {"id": int, "order_id": str, "created_at": str},
+        pk="id",
+        not_null={"order_id", "created_at"},
+        if_not_exists=True,
+    )
+    db["verification_failures"].create_index(["order_id", "created_at"], if_not_exists=True)
 
 
 def _seed_demo_data(db: sqlite_utils.Database, now: datetime) -> None:

@@ -64,6 +64,49 @@ class RunningStack:
     rasa: subprocess.Popen
     actions: subprocess.Popen
     workdir: Path
+    env: dict[str, str]
+
+    def stop_actions(self) -> None:
+        self.actions.terminate()
+        self.actions.wait(timeout=20)
+
+    def start_actions(self) -> None:
+        """Start the action server again on the same port (after stop_actions)."""
+        port = self.actions_url.rsplit(":", 1)[1]
+        self.actions = start_action_server(port, self.env, self.workdir / "actions-restarted.log")
+        wait_for(f"{self.actions_url}/health", self.actions, self.workdir / "actions-restarted.log")
+
+
+def start_rasa(
+    model: Path, port: int | str, endpoints: Path, env: dict[str, str], log: Path, extra_args: tuple[str, ...] = ()
+) -> subprocess.Popen:
+    return subprocess.Popen(
+        [
+            str(VENV_BIN / "rasa"), "run", "--model", str(model), "--endpoints", str(endpoints),
+            "--credentials", str(ROOT / "credentials.yml"), "--port", str(port), "--interface", "127.0.0.1",
+            *extra_args,
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+    )  # fmt: skip
+
+
+def service_env(env: dict[str, str]) -> dict[str, str]:
+    """The environment every server of ours runs with."""
+    quiet = {"RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2"}
+    return {**os.environ, **credential_variables(), **env, **quiet}
+
+
+def start_action_server(port: int | str, env: dict[str, str], log: Path) -> subprocess.Popen:
+    return subprocess.Popen(
+        [str(VENV_BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+    )
 
 
 @contextmanager
@@ -74,38 +117,23 @@ def running_stack(
     actions_port, rasa_port = free_port(), free_port()
     endpoints = workdir / "endpoints.yml"
     endpoints.write_text(f'action_endpoint:\n  url: "http://127.0.0.1:{actions_port}/webhook"\n')
-    quiet = {"RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2"}
-    full_env = {**os.environ, **credential_variables(), **env, **quiet}
+    full_env = service_env(env)
     actions_log, rasa_log = workdir / "actions.log", workdir / "rasa.log"
-    actions = subprocess.Popen(
-        [str(VENV_BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(actions_port)],
-        cwd=ROOT,
-        env=full_env,
-        stdout=actions_log.open("w"),
-        stderr=subprocess.STDOUT,
-    )
-    rasa = subprocess.Popen(
-        [
-            str(VENV_BIN / "rasa"), "run", "--model", str(model), "--endpoints", str(endpoints),
-            "--credentials", str(ROOT / "credentials.yml"), "--port", str(rasa_port),
-            "--interface", "127.0.0.1", *extra_rasa_args,
-        ],
-        cwd=ROOT,
-        env=full_env,
-        stdout=rasa_log.open("w"),
-        stderr=subprocess.STDOUT,
-    )  # fmt: skip
+    actions = start_action_server(actions_port, full_env, actions_log)
+    rasa = start_rasa(model, rasa_port, endpoints, full_env, rasa_log, extra_rasa_args)
+    running = None
     try:
         actions_url = f"http://127.0.0.1:{actions_port}"
         rasa_url = f"http://127.0.0.1:{rasa_port}"
         wait_for(f"{actions_url}/health", actions, actions_log)
         ready = f"{rasa_url}/status" if "--enable-api" in extra_rasa_args else f"{rasa_url}/"
         wait_for(ready, rasa, rasa_log)
-        yield RunningStack(rasa_url, actions_url, rasa, actions, workdir)
+        running = RunningStack(rasa_url, actions_url, rasa, actions, workdir, full_env)
+        yield running
     finally:
-        for process in (rasa, actions):
+        for process in (rasa, running.actions if running else actions):
             process.terminate()
-        for process in (rasa, actions):
+        for process in (rasa, running.actions if running else actions):
             try:
                 process.wait(timeout=20)
             except subprocess.TimeoutExpired:

@@ -32,6 +32,8 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
+from channels.guard import answer_always
+
 logger = logging.getLogger(__name__)
 
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
@@ -127,6 +129,7 @@ class SecureTelegramInput(TelegramInput):
         missing = missing_settings({"access_token": self.access_token, "secret_token": self.secret_token})
         if missing:
             return not_configured_blueprint("telegram", missing)
+        on_new_message = answer_always(on_new_message)
         blueprint = Blueprint("telegram_webhook", __name__)
         out_channel = self.get_output_channel()
 
@@ -201,7 +204,7 @@ class SecureSlackInput(SlackInput):
         missing = missing_settings({"slack_token": self.slack_token, "slack_signing_secret": self.slack_signing_secret})
         if missing:
             return not_configured_blueprint("slack", missing)
-        return super().blueprint(on_new_message)
+        return super().blueprint(answer_always(on_new_message))
 
 
 # --- Facebook Messenger -------------------------------------------------------------------
@@ -299,7 +302,7 @@ class SecureFacebookInput(FacebookInput):
                 payload = json.loads(request.body)
             except ValueError:
                 return response.json({"error": "bad payload"}, status=400)
-            messenger = GraphMessenger(self.fb_access_token, on_new_message, self.graph_url)
+            messenger = GraphMessenger(self.fb_access_token, answer_always(on_new_message), self.graph_url)
             await messenger.handle(payload, self.get_metadata(request))
             return response.text("success")
 

@@ -19,6 +19,8 @@ from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.socketio import SocketIOInput
 from sanic import Blueprint
 
+from channels.guard import answer_always
+
 logger = logging.getLogger(__name__)
 
 # Session ids are chosen by the browser: accept only short, plain tokens.
@@ -31,7 +33,7 @@ class PersistentSocketIOInput(SocketIOInput):
         return "socketio"
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        blueprint = super().blueprint(on_new_message)
+        blueprint = super().blueprint(answer_always(on_new_message))
         sio = self.sio
         assert sio is not None
 

@@ -371,3 +371,19 @@ def test_locked_conversation_still_answers_and_offers_a_human():
     assert "can't look up orders" in texts(messages)
     assert messages[0]["buttons"][0]["payload"] == "/human_handoff"
     assert slots_of(events)["pending_offer"] is None
+
+
+def test_guessing_emails_across_conversations_is_paused():
+    from actions.forms import GUESSING_LIMIT
+
+    for attempt in range(GUESSING_LIMIT):
+        tracker = make_tracker({"order_id": "8100000000000002"})
+        result, _ = validate("email", f"guess{attempt}@example.com", tracker)
+        assert "customer_id" not in result
+    # a fresh conversation, even with the right email, is not checked any more
+    result, said = validate("email", ALEX_EMAIL, make_tracker({"order_id": "8100000000000002"}))
+    assert "customer_id" not in result and result["verification_locked"] is True
+    assert LOCKED in said
+    # other orders are not affected
+    other, _ = validate("email", ALEX_EMAIL, make_tracker({"order_id": "8100000000000003"}))
+    assert other["customer_id"] == "C1"

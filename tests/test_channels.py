@@ -85,3 +85,44 @@ def test_unconfigured_platform_answers_503(channel):
 )
 def test_socketio_session_ids_are_plain_tokens(session_id, accepted):
     assert bool(SESSION_ID.match(session_id)) is accepted
+
+
+class Collecting:
+    """A stand-in output channel that keeps what it is sent."""
+
+    def __init__(self) -> None:
+        self.texts: list[str] = []
+
+    async def send_response(self, recipient_id, message) -> None:
+        self.texts.append(message.get("text"))
+
+    async def send_text_message(self, recipient_id, text, **kwargs) -> None:
+        self.texts.append(text)
+
+
+def run_guarded(handler) -> list[str]:
+    from rasa.core.channels.channel import UserMessage
+
+    from channels.guard import answer_always
+
+    out = Collecting()
+    asyncio.run(answer_always(handler)(UserMessage("hi", out, "buyer-1")))
+    return out.texts
+
+
+def test_guard_passes_replies_through():
+    async def replies(message):
+        await message.output_channel.send_response(message.sender_id, {"text": "Hello!"})
+
+    assert run_guarded(replies) == ["Hello!"]
+
+
+@pytest.mark.parametrize("failure", ["silent", "raises"])
+def test_guard_answers_when_the_bot_would_be_silent(failure):
+    from channels.guard import TRY_AGAIN
+
+    async def broken(message):
+        if failure == "raises":
+            raise ConnectionError("action server down")
+
+    assert run_guarded(broken) == [TRY_AGAIN]

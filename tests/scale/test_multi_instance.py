@@ -1,0 +1,159 @@
+"""Many conversations whose turns alternate between two Rasa servers (and two action
+servers behind nginx): every conversation completes, no event is lost or duplicated in
+the PostgreSQL tracker store, and no cancellation request is recorded twice. Then faults:
+a Rasa server restarts between turns, Redis restarts, and hostile HTTP at the edge."""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+from datetime import datetime, timedelta, timezone
+
+import pytest
+import requests
+
+from channels.guard import TRY_AGAIN
+from tests.scale.conftest import AUTH_TOKEN
+
+EMAIL = "alex.buyer@example.com"
+CONVERSATIONS = 16
+SCRIPT = ["I want to cancel my order", None, EMAIL, "/reason_changed_mind", "yes"]
+
+
+def seed_orders(cluster, count: int, prefix: str) -> list[str]:
+    """Extra paid, unshipped orders for the demo buyer, one per conversation."""
+    store = cluster.order_store()
+    now = datetime.now(timezone.utc)
+    ids = [f"{prefix}{n:04d}" for n in range(count)]
+    store.db["orders"].insert_all(
+        {
+            "id": order_id, "customer_id": "C1", "seller_id": "S1", "item_id": f"I-{order_id}",
+            "product": f"Test item {n}", "quantity": 1, "price": 10.0, "currency": "USD",
+            "status": "awaiting_shipment", "placed_at": (now - timedelta(hours=1)).isoformat(timespec="seconds"),
+            "paid_at": (now - timedelta(hours=1)).isoformat(timespec="seconds"),
+        }
+        for n, order_id in enumerate(ids)
+    )  # fmt: skip
+    return ids
+
+
+def say(url: str, sender: str, text: str) -> str:
+    replies = requests.post(f"{url}/webhooks/rest/webhook", json={"sender": sender, "message": text}, timeout=120)
+    replies.raise_for_status()
+    return "\n".join(reply.get("text") or "" for reply in replies.json())
+
+
+def user_texts(cluster, sender: str) -> list[str]:
+    rows = cluster.postgres.query(
+        "select data from events where sender_id = %s and type_name = 'user' order by id", (sender,)
+    )
+    return [json.loads(row[0])["text"] for row in rows]
+
+
+def action_count(cluster, sender: str, action: str) -> int:
+    rows = cluster.postgres.query(
+        "select count(*) from events where sender_id = %s and action_name = %s", (sender, action)
+    )
+    return rows[0][0]
+
+
+def test_concurrent_conversations_alternate_between_servers(cluster):
+    orders = seed_orders(cluster, CONVERSATIONS, "820000000000")
+    results: dict[str, list[str]] = {}
+    senders = {order: f"scale-{uuid.uuid4().hex[:10]}" for order in orders}
+
+    def conversation(index: int, order: str) -> None:
+        sender, answers = senders[order], []
+        for turn, text in enumerate(SCRIPT):
+            if index % 2:  # odd conversations: through the load balancer
+                url = cluster.nginx.url
+            else:  # even ones: strictly alternating servers, turn by turn
+                url = cluster.rasa_urls[(turn + index // 2) % 2]
+            answers.append(say(url, sender, text or order))
+        results[order] = answers
+
+    threads = [threading.Thread(target=conversation, args=(i, order)) for i, order in enumerate(orders)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=600)
+
+    store = cluster.order_store()
+    for order in orders:
+        answers = results.get(order)
+        assert answers is not None, f"conversation for {order} did not finish"
+        assert "sent your cancellation request" in answers[-1], answers
+        assert len(store.cancellation_requests(order)) == 1
+        sent = [text or order for text in SCRIPT]
+        assert user_texts(cluster, senders[order]) == sent  # nothing lost, nothing twice
+        assert action_count(cluster, senders[order], "action_confirm_offer") == 1
+
+
+def test_one_conversation_on_two_servers_at_once_is_serialised(cluster):
+    sender = f"scale-lock-{uuid.uuid4().hex[:8]}"
+    texts = ["hi", "are you a bot?"]
+    answers: list[str] = [""] * 2
+
+    def send(index: int) -> None:
+        answers[index] = say(cluster.rasa_urls[index], sender, texts[index])
+
+    threads = [threading.Thread(target=send, args=(i,)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert all(answers)
+    assert sorted(user_texts(cluster, sender)) == sorted(texts)
+
+
+def test_rasa_server_restart_between_turns(cluster):
+    (order,) = seed_orders(cluster, 1, "830000000000")
+    sender = f"scale-restart-{uuid.uuid4().hex[:8]}"
+    first, second = cluster.rasa_urls
+    assert "order number" in say(first, sender, "I want to cancel my order")
+    assert "email" in say(first, sender, order)
+    cluster.stop_rasa(0)
+    try:
+        assert "Why do you want to cancel" in say(second, sender, EMAIL)
+    finally:
+        cluster.start_rasa(0)
+        cluster.wait_rasa(0)
+    assert "Shall I send" in say(first, sender, "/reason_changed_mind")
+    assert "sent your cancellation request" in say(first, sender, "yes")
+    assert len(cluster.order_store().cancellation_requests(order)) == 1
+
+
+def test_redis_restart(cluster):
+    sender = f"scale-redis-{uuid.uuid4().hex[:8]}"
+    assert "order number" in say(cluster.rasa_urls[0], sender, "I want to cancel my order")
+    cluster.redis.stop()
+    try:
+        assert say(cluster.rasa_urls[1], sender, "8100000000000002") == TRY_AGAIN
+    finally:
+        cluster.redis.start()
+    answer = say(cluster.rasa_urls[1], sender, "8100000000000002")
+    assert "email" in answer
+
+
+def test_http_api_needs_the_token(cluster):
+    url = f"{cluster.rasa_urls[0]}/conversations/anyone/tracker"
+    assert requests.get(url, timeout=30).status_code == 401
+    assert requests.get(url, params={"token": AUTH_TOKEN}, timeout=30).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "path,body,status",
+    [
+        ("/webhooks/rest/webhook", {"sender": "big", "message": "x" * 20000}, 413),
+        ("/conversations/anyone/tracker", None, 404),
+        ("/model/parse", {"text": "hi"}, 404),
+        ("/health", None, 200),
+    ],
+)
+def test_load_balancer_exposes_only_the_channels(cluster, path, body, status):
+    if body is None:
+        response = requests.get(f"{cluster.nginx.url}{path}", timeout=30)
+    else:
+        response = requests.post(f"{cluster.nginx.url}{path}", json=body, timeout=30)
+    assert response.status_code == status
