@@ -18,7 +18,7 @@ export PYTHONWARNINGS := ignore::DeprecationWarning
 export PYTHONHASHSEED := 0
 
 .PHONY: help setup web browser run shell actions train db reset-db test lint unit validate \
-        story-test e2e bench bench-smoke cross-validate lock clean
+        story-test e2e test-scale bench bench-smoke cross-validate lock clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -73,7 +73,7 @@ lint: $(STAMPS)/venv
 	$(VENV)/bin/ruff format --check actions channels tests scripts bench
 
 unit: setup  ## pytest unit tests (store, rules, identity, actions)
-	$(PY) -m pytest -q tests --ignore=tests/e2e
+	$(PY) -m pytest -q tests --ignore=tests/e2e --ignore=tests/scale
 
 validate: setup
 	$(RASA) data validate --data data --domain domain --config config.yml --fail-on-warnings
@@ -84,6 +84,9 @@ story-test: train  ## Rasa test stories for every guidance path and interruption
 
 e2e: train browser  ## conversations, channels and the chat page against the real servers
 	$(PY) -m pytest -q tests/e2e
+
+test-scale: train  ## PostgreSQL + Redis + nginx + 2 Rasa + 2 action servers: load and faults
+	$(PY) -m pytest -q tests/scale
 
 bench: train db  ## benchmark ours vs stock rasa init: results/bench.md (about 30 minutes)
 	$(PY) -m bench.run

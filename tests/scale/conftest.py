@@ -103,3 +103,4 @@ def cluster(tmp_path_factory) -> Iterator[Cluster]:
         for service in (nginx, redis, postgres):
             with suppress(Exception):
                 service.stop()
+        postgres.remove()

@@ -10,6 +10,7 @@ import glob
 import os
 import shutil
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -62,14 +63,15 @@ def wait_port(port: int, process: subprocess.Popen | None = None, timeout: float
 class Postgres:
     def __init__(self, workdir: Path) -> None:
         self.port = free_port()
-        self.data = workdir / "pgdata"
-        self.sockets = workdir / "pgsock"
+        # Its own folder under /tmp: the postgres user cannot enter pytest's private tmp.
+        self.root = Path(tempfile.mkdtemp(prefix="order-assistant-pg-"))
+        self.data, self.sockets = self.root / "data", self.root / "sockets"
         self.log = workdir / "postgres.log"
+        workdir.mkdir(parents=True, exist_ok=True)
         for path in (self.data, self.sockets):
-            path.mkdir(parents=True)
+            path.mkdir()
         if os.geteuid() == 0:
-            shutil.chown(workdir, "postgres")
-            for path in (self.data, self.sockets):
+            for path in (self.root, self.data, self.sockets):
                 shutil.chown(path, "postgres")
         subprocess.run(
             as_postgres([postgres_bin("initdb"), "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8"]),
@@ -104,6 +106,9 @@ class Postgres:
         self.process.terminate()
         self.process.wait(timeout=30)
 
+    def remove(self) -> None:
+        shutil.rmtree(self.root, ignore_errors=True)
+
 
 class Redis:
     def __init__(self, workdir: Path) -> None:
@@ -130,8 +135,10 @@ class Nginx:
 
     def __init__(self, workdir: Path, rasa_ports: list[int], action_ports: list[int]) -> None:
         self.port, self.actions_port = free_port(), free_port()
-        prefix = workdir / "nginx"
-        prefix.mkdir()
+        # Its own folder under /tmp, readable by the worker user (not pytest's private tmp).
+        prefix = Path(tempfile.mkdtemp(prefix="order-assistant-nginx-"))
+        prefix.chmod(0o755)
+        self.prefix = prefix
         values = {
             "PREFIX": str(prefix),
             "LISTEN_PORT": str(self.port),
@@ -159,3 +166,4 @@ class Nginx:
     def stop(self) -> None:
         self.process.terminate()
         self.process.wait(timeout=30)
+        shutil.rmtree(self.prefix, ignore_errors=True)
