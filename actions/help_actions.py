@@ -101,11 +101,10 @@ class ActionClarify(Action):
             name = str(candidate.get("name") or "")
             if float(candidate.get("confidence") or 0) < CLARIFY_MIN_CONFIDENCE:
                 continue
-            reason_part = next((part for part in name.split("+") if part.startswith(REASON_INTENT_PREFIX)), None)
-            if not reason_part:
+            if not name.startswith(REASON_INTENT_PREFIX):
                 continue
             try:
-                reason = Reason(reason_part[len(REASON_INTENT_PREFIX) :])
+                reason = Reason(name[len(REASON_INTENT_PREFIX) :])
             except ValueError:
                 continue
             if reason not in reasons:

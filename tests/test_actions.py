@@ -350,7 +350,7 @@ def test_handoff_stops_the_form():
 def test_clarify_offers_the_closest_reasons():
     ranking = [
         {"name": "reason_shipping_delay", "confidence": 0.41},
-        {"name": "cancel_order+reason_seller_communication", "confidence": 0.38},
+        {"name": "reason_seller_communication", "confidence": 0.38},
         {"name": "greet", "confidence": 0.1},
     ]
     _, messages = run(ActionClarify(), make_tracker(intent="nlu_fallback", ranking=ranking))

@@ -40,3 +40,26 @@ def test_action_server_down_gets_a_clear_answer_and_the_conversation_recovers(ow
         answer = say(own_stack, sender, "8100000000000002")
     assert "email" in answer
     assert "Why do you want to cancel" in say(own_stack, sender, "alex.buyer@example.com")
+
+
+def test_locked_database_gets_a_clear_answer_and_nothing_half_written(own_stack):
+    import sqlite3
+
+    from actions.store import OrderStore
+
+    db_path = own_stack.env["ORDER_DB_PATH"]
+    sender = f"locked-{uuid.uuid4().hex[:8]}"
+    say(own_stack, sender, "I want to cancel my order")
+    say(own_stack, sender, "8100000000000012")
+    say(own_stack, sender, "alex.buyer@example.com")
+    assert "Shall I send the cancellation request" in say(own_stack, sender, "/reason_changed_mind")
+    blocker = sqlite3.connect(db_path, isolation_level=None)
+    blocker.execute("BEGIN EXCLUSIVE")
+    try:
+        assert "nothing was changed" in say(own_stack, sender, "yes")
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+    assert OrderStore(db_path).cancellation_requests("8100000000000012") == []
+    assert "sent your cancellation request" in say(own_stack, sender, "yes")
+    assert len(OrderStore(db_path).cancellation_requests("8100000000000012")) == 1
