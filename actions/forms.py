@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import timedelta
 from typing import Any
@@ -57,19 +58,34 @@ class ValidateOrderForm(FormValidationAction):
         if not customer_id:
             return [*slots, "email"]
         order_id = tracker.get_slot("order_id")
-        if tracker.get_slot("goal") in (None, "cancel") and order_id:
-            try:
-                store = get_store()
-                order = store.order_for_customer(order_id, customer_id)
-                if order and needs_reason(order_facts(store, order)):
-                    slots.append("reason")
-            except StoreUnavailable:
-                pass  # the guidance step reports the outage
+        wants_to_cancel = tracker.get_slot("goal") in (None, "cancel")
+        if wants_to_cancel and order_id and await asyncio.to_thread(self._order_needs_reason, order_id, customer_id):
+            slots.append("reason")
         return slots
 
-    def validate_order_id(
+    @staticmethod
+    def _order_needs_reason(order_id: str, customer_id: str) -> bool:
+        try:
+            store = get_store()
+            order = store.order_for_customer(order_id, customer_id)
+            return bool(order and needs_reason(order_facts(store, order)))
+        except StoreUnavailable:
+            return False  # the guidance step reports the outage
+
+    # The database is reached from a worker thread, so a slow or locked SQLite file never
+    # blocks the action server's event loop (and every other buyer with it).
+
+    async def validate_order_id(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
+        return await asyncio.to_thread(self._check_order_id, value, dispatcher, tracker)
+
+    async def validate_email(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        return await asyncio.to_thread(self._check_email, value, dispatcher, tracker)
+
+    def _check_order_id(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker) -> dict[str, Any]:
         order_id = identity.normalise_order_id(value)
         if order_id is None:
             if identity.looks_like_order_number(value):
@@ -102,9 +118,7 @@ class ValidateOrderForm(FormValidationAction):
             events.update(self._match_owner(order_id, email, dispatcher, tracker))
         return events
 
-    def validate_email(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:
+    def _check_email(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker) -> dict[str, Any]:
         customer_id = verified_customer(tracker)
         order_id = identity.normalise_order_id(tracker.get_slot("order_id"))
         if customer_id:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
@@ -9,7 +11,7 @@ from rasa_sdk.types import DomainDict
 
 from actions import guidance
 from actions.context import get_store, human_support_hint, order_facts
-from actions.guidance import REASON_LABELS, Reason
+from actions.guidance import REASON_LABELS, OrderFacts, Reason
 from actions.order_actions import load_order
 from actions.store import StoreUnavailable
 
@@ -23,6 +25,13 @@ MAIN_TOPIC_BUTTONS = [
 ]
 
 
+def known_order_facts(tracker: Tracker) -> OrderFacts | None:
+    """The facts of the order this conversation is about, once the buyer is verified."""
+    store = get_store()
+    order = load_order(tracker, store)
+    return order_facts(store, order) if order else None
+
+
 class ActionAnswerRefund(Action):
     """Refund timing, about the buyer's order when we know it."""
 
@@ -31,11 +40,10 @@ class ActionAnswerRefund(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         try:
-            store = get_store()
-            order = load_order(tracker, store)
-            text = guidance.refund_explanation(order_facts(store, order) if order else None)
+            facts = await asyncio.to_thread(known_order_facts, tracker)
         except StoreUnavailable:
-            text = guidance.refund_explanation(None)
+            facts = None
+        text = guidance.refund_explanation(facts)
         dispatcher.utter_message(text=text)
         return []
 
@@ -48,9 +56,7 @@ class ActionAnswerPolicy(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         try:
-            store = get_store()
-            order = load_order(tracker, store)
-            facts = order_facts(store, order) if order else None
+            facts = await asyncio.to_thread(known_order_facts, tracker)
         except StoreUnavailable:
             facts = None
         if facts is not None:

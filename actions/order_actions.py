@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import Any
 
@@ -51,6 +52,14 @@ class ActionGuideOrder(Action):
     def name(self) -> str:
         return "action_guide_order"
 
+    @staticmethod
+    def look_up(tracker: Tracker) -> tuple[dict, Guidance] | None:
+        store = get_store()
+        order = load_order(tracker, store)
+        if order is None:
+            return None
+        return order, advise(order_facts(store, order), tracker.get_slot("goal"), tracker, store)
+
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         if tracker.get_slot("verification_locked"):
             dispatcher.utter_message(
@@ -60,18 +69,16 @@ class ActionGuideOrder(Action):
             )
             return [SlotSet("pending_offer", None)]
         try:
-            store = get_store()
-            order = load_order(tracker, store)
-            if order is None:
-                dispatcher.utter_message(
-                    text="I can't find that order on your account. Please check the number " "in My Orders."
-                )
-                return [SlotSet("order_id", None), SlotSet("pending_offer", None)]
-            facts = order_facts(store, order)
-            advice = advise(facts, tracker.get_slot("goal"), tracker, store)
+            found = await asyncio.to_thread(self.look_up, tracker)
         except StoreUnavailable:
             dispatcher.utter_message(response="utter_service_unavailable")
             return [SlotSet("pending_offer", None)]
+        if found is None:
+            dispatcher.utter_message(
+                text="I can't find that order on your account. Please check the number in My Orders."
+            )
+            return [SlotSet("order_id", None), SlotSet("pending_offer", None)]
+        order, advice = found
 
         dispatcher.utter_message(text=advice.message)
         events: list[EventType] = [
@@ -101,29 +108,32 @@ class ActionConfirmOffer(Action):
             )
             return []
         try:
-            store = get_store()
-            order = load_order(tracker, store)
-            if order is None:
-                dispatcher.utter_message(text="I can't find that order on your account any more.")
-                return [SlotSet("pending_offer", None)]
-            facts = order_facts(store, order)
-            current = advise(facts, tracker.get_slot("goal"), tracker, store)
-            offer = Offer(offer_value)
-            if current.offer is not offer and offer is not Offer.SEND_SELLER_MESSAGE:
-                dispatcher.utter_message(
-                    text="The order has changed since I checked, so I didn't do that. " + current.message
-                )
-                return [SlotSet("pending_offer", None)]
-            message = self.carry_out(offer, facts, tracker, store)
+            outcome, message = await asyncio.to_thread(self.check_and_carry_out, Offer(offer_value), tracker)
         except StoreUnavailable:
             dispatcher.utter_message(
                 text="Sorry, I couldn't save that just now — nothing was changed. "
                 'Say "yes" again in a moment to retry.'
             )
             return []
+        if outcome != "done":
+            dispatcher.utter_message(text=message)
+            return [SlotSet("pending_offer", None)]
         dispatcher.utter_message(text=message)
         dispatcher.utter_message(response="utter_anything_else")
         return [SlotSet("pending_offer", None), SlotSet("seller_message_draft", None)]
+
+    @classmethod
+    def check_and_carry_out(cls, offer: Offer, tracker: Tracker) -> tuple[str, str]:
+        """Re-read the order (it may have moved on since the question) and do the write."""
+        store = get_store()
+        order = load_order(tracker, store)
+        if order is None:
+            return "gone", "I can't find that order on your account any more."
+        facts = order_facts(store, order)
+        current = advise(facts, tracker.get_slot("goal"), tracker, store)
+        if current.offer is not offer and offer is not Offer.SEND_SELLER_MESSAGE:
+            return "changed", "The order has changed since I checked, so I didn't do that. " + current.message
+        return "done", cls.carry_out(offer, facts, tracker, store)
 
     @staticmethod
     def carry_out(offer: Offer, order: OrderFacts, tracker: Tracker, store: OrderStore) -> str:

@@ -78,6 +78,8 @@ form = ValidateOrderForm()
 def validate(slot: str, value: Any, tracker: Tracker) -> tuple[dict, str]:
     dispatcher = CollectingDispatcher()
     result = getattr(form, f"validate_{slot}")(value, dispatcher, tracker, {})
+    if asyncio.iscoroutine(result):
+        result = asyncio.run(result)
     return result, texts(dispatcher.messages)
 
 

@@ -3,6 +3,7 @@ go through the validators, the store and the rules without a crash or a leak."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from datetime import timedelta
 
@@ -73,7 +74,7 @@ def validator_db(db_env):
 def test_order_validator_never_crashes_nor_leaks(validator_db, value, verified):
     slots = {"customer_id": "C1"} if verified else {}
     dispatcher = CollectingDispatcher()
-    result = ValidateOrderForm().validate_order_id(value, dispatcher, make_tracker(slots), {})
+    result = asyncio.run(ValidateOrderForm().validate_order_id(value, dispatcher, make_tracker(slots), {}))
     assert set(result) <= {"order_id", "customer_id", "pending_offer", "seller_message_draft", "email",
                            "verification_attempts", "verification_locked"}  # fmt: skip
     said = " ".join(m.get("text") or "" for m in dispatcher.messages)
@@ -85,7 +86,7 @@ def test_order_validator_never_crashes_nor_leaks(validator_db, value, verified):
 def test_email_validator_never_verifies_a_wrong_address(validator_db, value):
     dispatcher = CollectingDispatcher()
     tracker = make_tracker({"order_id": "8100000000000002"})
-    result = ValidateOrderForm().validate_email(value, dispatcher, tracker, {})
+    result = asyncio.run(ValidateOrderForm().validate_email(value, dispatcher, tracker, {}))
     if result.get("customer_id"):
         assert normalise_email(value) == "alex.buyer@example.com"
 
@@ -151,5 +152,5 @@ def test_rules_always_answer_with_the_order_and_ask_before_writing(order, reason
 
 def test_huge_message_through_the_form_is_answered(validator_db):
     dispatcher = CollectingDispatcher()
-    result = ValidateOrderForm().validate_order_id("a" * 100_000, dispatcher, make_tracker(), {})
+    result = asyncio.run(ValidateOrderForm().validate_order_id("a" * 100_000, dispatcher, make_tracker(), {}))
     assert result == {"order_id": None} and dispatcher.messages
