@@ -200,6 +200,14 @@ def order_label(order: OrderFacts) -> str:
     return f"order {order.order_id} ({order.product})"
 
 
+def ask_dispute(order: OrderFacts) -> str:
+    return f"Shall I open a dispute for order {order.order_id} for you?"
+
+
+def ask_request(order: OrderFacts) -> str:
+    return f"Shall I send the cancellation request for order {order.order_id} to {order.seller.name}?"
+
+
 def seller_deadline(request: RequestFacts) -> datetime:
     return request.created_at + SELLER_ANSWER_WINDOW
 
@@ -323,7 +331,7 @@ def _request_cancellation(order: OrderFacts, reason: Reason | None, now: datetim
         Path.REQUEST_CANCELLATION,
         " ".join(lines),
         Offer.SUBMIT_REQUEST,
-        f"Shall I send the cancellation request for order {order.order_id} to " f"{order.seller.name}?",
+        ask_request(order),
     )
 
 
@@ -358,7 +366,7 @@ def _follow_up_request(order: OrderFacts, request: RequestFacts, reason: Reason 
             + ". The next step is a dispute — the marketplace then decides, so use it as "
             f"a last resort: {DISPUTE_STEPS}. " + _evidence_text(order, reason),
             Offer.OPEN_DISPUTE,
-            f"Shall I open a dispute for order {order.order_id} for you?",
+            ask_dispute(order),
             {"declined_at": request.responded_at},
         )
     deadline = seller_deadline(request)
@@ -380,7 +388,7 @@ def _follow_up_request(order: OrderFacts, request: RequestFacts, reason: Reason 
         f"{when(deadline)}. You can now open a dispute (a last resort, the marketplace then "
         f"decides): {DISPUTE_STEPS}. " + _evidence_text(order, reason),
         Offer.OPEN_DISPUTE,
-        f"Shall I open a dispute for order {order.order_id} for you?",
+        ask_dispute(order),
         {"deadline": deadline},
     )
 
@@ -409,7 +417,7 @@ def _delivered(order: OrderFacts, reason: Reason | None) -> Guidance:
         + ", so it can't be cancelled any more. A refund or return is only possible through a "
         f"dispute: {DISPUTE_STEPS}. " + _evidence_text(order, reason),
         Offer.OPEN_DISPUTE,
-        f"Shall I open a dispute for order {order.order_id} for you?",
+        ask_dispute(order),
     )
 
 
@@ -508,7 +516,7 @@ def guide_dispute(order: OrderFacts, reason: Reason | None, now: datetime) -> Gu
             f"Your {order_label(order)} is past its delivery estimate. You can open a dispute "
             f"for a refund: {DISPUTE_STEPS}. " + _evidence_text(order, reason),
             Offer.OPEN_DISPUTE,
-            f"Shall I open a dispute for order {order.order_id} for you?",
+            ask_dispute(order),
         )
     if order.status is Status.DELIVERED:
         return _delivered(order, reason)
@@ -520,7 +528,7 @@ def guide_dispute(order: OrderFacts, reason: Reason | None, now: datetime) -> Gu
             f"first step is a cancellation request to {order.seller.name}; if they don't answer "
             "within 48 hours or decline, you can open a dispute. " + quote_policy(order.seller),
             Offer.SUBMIT_REQUEST,
-            f"Shall I send the cancellation request for order {order.order_id} to " f"{order.seller.name}?",
+            ask_request(order),
         )
     return _follow_up_request(order, pending, reason, now)
 

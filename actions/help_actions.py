@@ -25,11 +25,19 @@ MAIN_TOPIC_BUTTONS = [
 ]
 
 
-def known_order_facts(tracker: Tracker) -> OrderFacts | None:
-    """The facts of the order this conversation is about, once the buyer is verified."""
-    store = get_store()
-    order = load_order(tracker, store)
-    return order_facts(store, order) if order else None
+async def known_order_facts(tracker: Tracker) -> OrderFacts | None:
+    """The facts of the order this conversation is about, once the buyer is verified;
+    None when there is none or the store cannot be read (the general answer then fits)."""
+
+    def read() -> OrderFacts | None:
+        store = get_store()
+        order = load_order(tracker, store)
+        return order_facts(store, order) if order else None
+
+    try:
+        return await asyncio.to_thread(read)
+    except StoreUnavailable:
+        return None
 
 
 class ActionAnswerRefund(Action):
@@ -39,12 +47,7 @@ class ActionAnswerRefund(Action):
         return "action_answer_refund"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        try:
-            facts = await asyncio.to_thread(known_order_facts, tracker)
-        except StoreUnavailable:
-            facts = None
-        text = guidance.refund_explanation(facts)
-        dispatcher.utter_message(text=text)
+        dispatcher.utter_message(text=guidance.refund_explanation(await known_order_facts(tracker)))
         return []
 
 
@@ -55,10 +58,7 @@ class ActionAnswerPolicy(Action):
         return "action_answer_policy"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        try:
-            facts = await asyncio.to_thread(known_order_facts, tracker)
-        except StoreUnavailable:
-            facts = None
+        facts = await known_order_facts(tracker)
         if facts is not None:
             dispatcher.utter_message(
                 text=guidance.quote_policy(facts.seller)
