@@ -11,6 +11,11 @@ RASA_PORT=${RASA_PORT:-5005}
 WEB_PORT=${WEB_PORT:-8080}
 source scripts/channel-env.sh
 mkdir -p var
+ENDPOINTS=endpoints.yml
+if [ "$ACTIONS_PORT" != 5055 ]; then  # endpoints.yml names the standard port
+  ENDPOINTS=var/endpoints.yml
+  sed "s#localhost:5055#localhost:$ACTIONS_PORT#" endpoints.yml > "$ENDPOINTS"
+fi
 pids=()
 cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
 trap cleanup EXIT INT TERM
@@ -31,9 +36,9 @@ echo "action server up on :$ACTIONS_PORT (log: var/actions.log)"
 
 case "$mode" in
   shell)
-    "$VENV/bin/rasa" shell --model models/current.tar.gz --endpoints endpoints.yml ;;
+    "$VENV/bin/rasa" shell --model models/current.tar.gz --endpoints "$ENDPOINTS" ;;
   web)
-    "$VENV/bin/rasa" run --model models/current.tar.gz --endpoints endpoints.yml \
+    "$VENV/bin/rasa" run --model models/current.tar.gz --endpoints "$ENDPOINTS" \
       --credentials credentials.yml --port "$RASA_PORT" \
       --cors "http://localhost:$WEB_PORT" --cors "http://127.0.0.1:$WEB_PORT" > var/rasa.log 2>&1 &
     pids+=($!)
