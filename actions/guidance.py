@@ -15,15 +15,6 @@ from enum import Enum
 # should escalate. Requests exactly this old count as expired.
 SELLER_ANSWER_WINDOW = timedelta(hours=48)
 
-SELF_SERVICE_STEPS = (
-    "1. Sign in to AliExpress (website or app).\n"
-    "2. Go to My Orders and find the order.\n"
-    "3. Click Cancel Order.\n"
-    "4. Choose a reason.\n"
-    "5. Click Submit.\n"
-    "6. Wait for the seller's confirmation (usually within 24–48 hours)."
-)
-
 DISPUTE_STEPS = 'My Orders → the order → "Open Dispute"'
 CONTACT_STEPS = '"Contact Now" on the order details page'
 
@@ -189,11 +180,6 @@ def quote_policy(seller: SellerFacts) -> str:
     if seller.cancellation_deadline_hours:
         text += f" (deadline: {seller.cancellation_deadline_hours} h after payment)"
     return text
-
-
-def is_unreliable(seller: SellerFacts, now: datetime) -> bool:
-    new_store = seller.store_opened_at is not None and (now - seller.store_opened_at).days < 90
-    return seller.rating < 4.0 or seller.positive_feedback_pct < 85 or new_store
 
 
 def order_label(order: OrderFacts) -> str:

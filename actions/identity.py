@@ -74,9 +74,3 @@ def normalise_email(text: Any) -> str | None:
         return text.lower()
     found = _EMAIL_IN_TEXT.search(text)
     return found.group(0).lower() if found else None
-
-
-def mask_email(email: str) -> str:
-    """Show enough for the buyer to recognise their address and no more."""
-    local, _, domain = email.partition("@")
-    return (local[:1] + "***@" + domain) if domain else "***"

@@ -14,7 +14,6 @@ import spacy
 
 OUTPUT = Path(__file__).resolve().parent.parent / "build" / "spacy_en_orders"
 
-DIGITS = {"TEXT": {"REGEX": r"^\d+$"}}
 SEPARATOR = {"TEXT": {"IN": ["-", "–", "—", "."]}, "OP": "?"}
 
 
