@@ -12,6 +12,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from rasa.core.channels.callback import CallbackInput
 from rasa.core.channels.channel import OutputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
 from sanic import Blueprint
@@ -70,6 +71,17 @@ class ReliableRestInput(RestInput):
     @classmethod
     def name(cls) -> str:
         return "rest"
+
+    def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
+        return super().blueprint(answer_always(on_new_message))
+
+
+class ReliableCallbackInput(CallbackInput):
+    """Rasa's callback channel, answering (at the callback URL) even when actions fail."""
+
+    @classmethod
+    def name(cls) -> str:
+        return "callback"
 
     def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
         return super().blueprint(answer_always(on_new_message))
