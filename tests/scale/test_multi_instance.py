@@ -91,20 +91,52 @@ def test_concurrent_conversations_alternate_between_servers(cluster):
 
 
 def test_one_conversation_on_two_servers_at_once_is_serialised(cluster):
-    sender = f"scale-lock-{uuid.uuid4().hex[:8]}"
+    """Two messages of one conversation reach both servers at the same moment, many times
+    over: the lock store must serialise them so both land in the tracker store exactly once."""
     texts = ["hi", "are you a bot?"]
-    answers: list[str] = [""] * 2
+    senders = [f"scale-lock-{uuid.uuid4().hex[:8]}" for _ in range(8)]
+    answers: dict[tuple[str, int], str] = {}
+    start = threading.Barrier(2 * len(senders))
 
-    def send(index: int) -> None:
-        answers[index] = say(cluster.rasa_urls[index], sender, texts[index])
+    def send(sender: str, index: int) -> None:
+        start.wait()
+        answers[sender, index] = say(cluster.rasa_urls[index], sender, texts[index])
 
-    threads = [threading.Thread(target=send, args=(i,)) for i in range(2)]
+    threads = [threading.Thread(target=send, args=(s, i)) for s in senders for i in range(2)]
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(timeout=120)
-    assert all(answers)
-    assert sorted(user_texts(cluster, sender)) == sorted(texts)
+        thread.join(timeout=180)
+    assert len(answers) == 2 * len(senders) and all(answers.values())
+    for sender in senders:
+        assert sorted(user_texts(cluster, sender)) == sorted(texts), sender
+
+
+def test_lock_store_issues_unique_tickets_across_servers(cluster):
+    """The lock store itself, as two servers see it: concurrent tickets never collide and
+    the lock disappears only when the last holder leaves."""
+    from addons.lock_store import AtomicRedisLockStore
+
+    stores = [AtomicRedisLockStore(host="127.0.0.1", port=cluster.redis.port, db=0, key_prefix="t") for _ in range(2)]
+    conversation = f"tickets-{uuid.uuid4().hex[:8]}"
+    tickets: list[int] = []
+    start = threading.Barrier(16)
+
+    def take(store: AtomicRedisLockStore) -> None:
+        start.wait()
+        tickets.append(store.issue_ticket(conversation, 30))
+
+    threads = [threading.Thread(target=take, args=(stores[i % 2],)) for i in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(tickets) == list(range(16))
+    for number in tickets[:-1]:
+        stores[number % 2].cleanup(conversation, number)
+        assert stores[0].get_lock(conversation) is not None
+    stores[1].cleanup(conversation, tickets[-1])
+    assert stores[0].get_lock(conversation) is None
 
 
 def test_rasa_server_restart_between_turns(cluster):
