@@ -187,7 +187,7 @@ def length_curve(url: str, points: list[int], window: int) -> dict[str, float]:
 def measure_stack(name: str, model: Path, smoke: bool) -> dict:
     work = Path(tempfile.mkdtemp(prefix=f"bench-{name}-"))
     env = {"ORDER_DB_PATH": str(work / "orders.db")}
-    with running_stack(model, work, env) as stack:
+    with running_stack(model, work, env, stock=name == "stock") as stack:
         time.sleep(1)
         idle = {"rasa_mb": rss_mb(stack.rasa.pid), "actions_mb": rss_mb(stack.actions.pid)}
         send(requests.Session(), stack.rasa_url, "warm-up", "hi")

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import requests
+import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
@@ -78,12 +79,18 @@ class RunningStack:
 
 
 def start_rasa(
-    model: Path, port: int | str, endpoints: Path, env: dict[str, str], log: Path, extra_args: tuple[str, ...] = ()
+    model: Path,
+    port: int | str,
+    endpoints: Path,
+    env: dict[str, str],
+    log: Path,
+    extra_args: tuple[str, ...] = (),
+    credentials: Path = ROOT / "credentials.yml",
 ) -> subprocess.Popen:
     return subprocess.Popen(
         [
             str(VENV_BIN / "rasa"), "run", "--model", str(model), "--endpoints", str(endpoints),
-            "--credentials", str(ROOT / "credentials.yml"), "--port", str(port), "--interface", "127.0.0.1",
+            "--credentials", str(credentials), "--port", str(port), "--interface", "127.0.0.1",
             *extra_args,
         ],
         cwd=ROOT,
@@ -109,18 +116,35 @@ def start_action_server(port: int | str, env: dict[str, str], log: Path) -> subp
     )
 
 
+def endpoints_for(actions_port: int, stock: bool = False) -> str:
+    """The project's endpoints.yml with the action server moved to `actions_port`; with
+    `stock`, what `rasa init` ships instead: the action endpoint and nothing else."""
+    config = {} if stock else yaml.safe_load((ROOT / "endpoints.yml").read_text())
+    config.setdefault("action_endpoint", {})["url"] = f"http://127.0.0.1:{actions_port}/webhook"
+    return yaml.safe_dump(config)
+
+
+STOCK_CREDENTIALS = "rest:\n"
+
+
 @contextmanager
 def running_stack(
-    model: Path, workdir: Path, env: dict[str, str], extra_rasa_args: tuple[str, ...] = ()
+    model: Path, workdir: Path, env: dict[str, str], extra_rasa_args: tuple[str, ...] = (), stock: bool = False
 ) -> Iterator[RunningStack]:
+    """Action server + Rasa server with the project's endpoints and channels, or with
+    `stock` the configuration of a fresh `rasa init` project (REST channel only)."""
     workdir.mkdir(parents=True, exist_ok=True)
     actions_port, rasa_port = free_port(), free_port()
     endpoints = workdir / "endpoints.yml"
-    endpoints.write_text(f'action_endpoint:\n  url: "http://127.0.0.1:{actions_port}/webhook"\n')
+    endpoints.write_text(endpoints_for(actions_port, stock))
+    credentials = ROOT / "credentials.yml"
+    if stock:
+        credentials = workdir / "credentials.yml"
+        credentials.write_text(STOCK_CREDENTIALS)
     full_env = service_env(env)
     actions_log, rasa_log = workdir / "actions.log", workdir / "rasa.log"
     actions = start_action_server(actions_port, full_env, actions_log)
-    rasa = start_rasa(model, rasa_port, endpoints, full_env, rasa_log, extra_rasa_args)
+    rasa = start_rasa(model, rasa_port, endpoints, full_env, rasa_log, extra_rasa_args, credentials)
     running = None
     try:
         actions_url = f"http://127.0.0.1:{actions_port}"

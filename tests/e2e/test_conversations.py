@@ -194,3 +194,22 @@ def test_hostile_input_gets_an_answer_and_leaks_nothing(chat, stack, message):
 def test_self_service_steps(chat):
     answer = chat.say("how can I cancel it myself in the app?")
     assert "My Orders" in answer and "Cancel Order" in answer and "Submit" in answer
+
+
+def test_long_conversation_keeps_its_state_past_the_tracker_window(chat, stack):
+    """The tracker store hands Rasa only the recent turns (addons/tracker_store.py): long
+    after the form opened and the buyer was verified, both must still hold, and the full
+    history must still be in the store."""
+    assert "Why do you want to cancel" in verify(chat, "8100000000000002")
+    for _ in range(12):  # well past the 6-12 turn window, the form still waiting
+        assert "Why do you want to cancel" in chat.say("when do I get my money back?")
+    assert "Shall I send" in chat.click("I changed my mind")
+    assert "sent your cancellation request" in chat.click("Yes, go ahead")
+    for text in ["hi", "thanks", "are you a bot?", "thanks"] * 2:
+        chat.say(text)
+    answer = chat.say("I also want to cancel 8100000000000008")
+    assert "email" not in answer and "Wireless mouse" in answer  # still verified
+    assert len(stack.store().cancellation_requests("8100000000000002")) == 1
+    events = stack.tracker(chat.sender)["events"]  # the HTTP API shows the whole history
+    user_texts = [event["text"] for event in events if event["event"] == "user"]
+    assert user_texts[:3] == ["I want to cancel an order", "8100000000000002", EMAIL] and len(user_texts) == 26
