@@ -18,7 +18,7 @@ export PYTHONWARNINGS := ignore::DeprecationWarning
 export PYTHONHASHSEED := 0
 
 .PHONY: help setup web browser run shell actions train db reset-db test lint unit validate \
-        story-test e2e test-scale bench bench-smoke cross-validate lock clean
+        story-test e2e test-scale bench bench-smoke cross-validate nlu-report lock clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -96,6 +96,8 @@ bench-smoke: train  ## the benchmark in seconds, so it cannot rot (no figures ke
 
 cross-validate: setup  ## 5-fold NLU cross-validation, report in results/
 	$(PY) scripts/nlu_report.py --folds 5
+
+nlu-report: cross-validate  ## the NLU quality report (same as cross-validate)
 
 lock: $(STAMPS)/venv  ## regenerate requirements.lock from requirements.in
 	$(VENV)/bin/uv pip compile requirements.in --python-version 3.10 \
