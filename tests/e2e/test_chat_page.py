@@ -167,7 +167,7 @@ def test_signed_in_buyer_is_not_asked_for_an_email(browser_page, page_url):
     page = browser_page
     page.goto(page_url)
     page.get_by_role("button", name="Sign in as Alex Buyer (demo)").click()
-    page.wait_for_function("document.querySelector('[data-testid=account]').textContent.includes('Signed in')")
+    playwright_api.expect(page.get_by_test_id("account")).to_contain_text("Signed in", timeout=30000)
     page.get_by_label("Open the order assistant").click()
     type_message(page, "I want to cancel my order")
     wait_for_bot(page, "order number")
