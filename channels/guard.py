@@ -65,23 +65,24 @@ def answer_always(on_new_message: OnNewMessage) -> OnNewMessage:
     return handler
 
 
-class ReliableRestInput(RestInput):
+class AnswersAlways:
+    """Mixin for an input channel: its webhook handler goes through `answer_always`."""
+
+    def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
+        return super().blueprint(answer_always(on_new_message))  # type: ignore[misc]
+
+
+class ReliableRestInput(AnswersAlways, RestInput):
     """Rasa's REST channel, answering even when the action server is down."""
 
     @classmethod
     def name(cls) -> str:
         return "rest"
 
-    def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
-        return super().blueprint(answer_always(on_new_message))
 
-
-class ReliableCallbackInput(CallbackInput):
+class ReliableCallbackInput(AnswersAlways, CallbackInput):
     """Rasa's callback channel, answering (at the callback URL) even when actions fail."""
 
     @classmethod
     def name(cls) -> str:
         return "callback"
-
-    def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
-        return super().blueprint(answer_always(on_new_message))
