@@ -94,7 +94,7 @@ bench: train db  ## benchmark ours vs stock rasa init: results/bench.md (about 3
 bench-smoke: train  ## the benchmark in seconds, so it cannot rot (no figures kept)
 	$(PY) -m bench.run --smoke
 
-cross-validate: setup  ## 5-fold NLU cross-validation, report in results/
+cross-validate: train  ## 5-fold NLU cross-validation + the blind held-out set, report in results/
 	$(PY) scripts/nlu_report.py --folds 5
 
 nlu-report: cross-validate  ## the NLU quality report (same as cross-validate)
