@@ -58,6 +58,26 @@ def buyer_words(tracker: Tracker) -> str | None:
     return None if not text or text.startswith(PAYLOAD_PREFIX) else text[:2000]
 
 
+def earlier_order(tracker: Tracker) -> tuple[str | None, bool]:
+    """The order number before the latest message, and whether the buyer was already given
+    the guidance for it. (The slot already holds the new number: Rasa extracts slots before
+    the form runs.)"""
+    events = tracker.events or []
+    user_turns = [i for i, event in enumerate(events) if event.get("event") == "user"]
+    guided = False
+    for event in reversed(events[: user_turns[-1]] if user_turns else events):
+        if event.get("event") == "action" and event.get("name") == "action_guide_order":
+            guided = True
+        elif event.get("event") == "slot" and event.get("name") == "order_id" and event.get("value"):
+            return str(event["value"]), guided
+    return None, False
+
+
+def message_gives_reason(tracker: Tracker) -> bool:
+    intent = ((tracker.latest_message or {}).get("intent") or {}).get("name") or ""
+    return intent.startswith("reason_")
+
+
 def order_facts(store: OrderStore, order: dict) -> OrderFacts:
     """Everything the rules need to know about one order, read from the store."""
     seller_row = store.seller(order["seller_id"]) or {}

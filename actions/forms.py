@@ -13,7 +13,14 @@ from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
 from actions import identity
-from actions.context import buyer_words, get_store, order_facts, verified_customer
+from actions.context import (
+    buyer_words,
+    earlier_order,
+    get_store,
+    message_gives_reason,
+    order_facts,
+    verified_customer,
+)
 from actions.guidance import REASON_LABELS, Reason, needs_reason
 from actions.store import StoreUnavailable
 
@@ -99,9 +106,13 @@ class ValidateOrderForm(FormValidationAction):
                 )
             return {"order_id": None}
         events: dict[str, Any] = {"order_id": order_id}
-        previous = tracker.get_slot("order_id")
+        previous, guided = earlier_order(tracker)
         if previous and identity.normalise_order_id(previous) not in (None, order_id):
             events.update({"pending_offer": None, "seller_message_draft": None})
+            # A reason belongs to its order: a correction keeps it, but another order after
+            # the first one was handled gets its own question (unless this message gives one).
+            if guided and not message_gives_reason(tracker):
+                events.update({"reason": None, "reason_text": None})
         customer_id = verified_customer(tracker)
         if customer_id:
             events["customer_id"] = customer_id

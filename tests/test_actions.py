@@ -114,6 +114,43 @@ def test_malformed_order_number_is_explained(typed, hint):
     assert result == {"order_id": None} and hint in said
 
 
+def with_history(tracker: Tracker, earlier_order: str, guided: bool) -> Tracker:
+    """The tracker after an earlier turn about another order (guided or not), then this one."""
+    history = [
+        {"event": "user", "text": earlier_order},
+        {"event": "slot", "name": "order_id", "value": earlier_order},
+        {"event": "slot", "name": "reason", "value": "duplicate_order"},
+    ]
+    if guided:
+        history.append({"event": "action", "name": "action_guide_order"})
+    tracker.events = history + tracker.events
+    return tracker
+
+
+VERIFIED = {"customer_id": "C1", "reason": "duplicate_order", "reason_text": "ordered twice"}
+
+
+def test_another_order_after_guidance_gets_its_own_reason():
+    tracker = with_history(
+        make_tracker(VERIFIED, "also cancel 8100000000000008", "cancel_order"), "8100000000000009", True
+    )
+    result, _ = validate("order_id", "8100000000000008", tracker)
+    assert result["order_id"] == "8100000000000008"
+    assert result["reason"] is None and result["reason_text"] is None
+
+
+def test_corrected_order_number_keeps_the_reason():
+    tracker = with_history(make_tracker(VERIFIED, "sorry, it's 8100000000000008"), "8100000000000003", False)
+    result, _ = validate("order_id", "8100000000000008", tracker)
+    assert result["order_id"] == "8100000000000008" and "reason" not in result
+
+
+def test_another_order_with_its_own_reason_keeps_the_new_reason():
+    tracker = make_tracker(VERIFIED, "cancel 8100000000000008 too, changed my mind", "reason_changed_mind")
+    result, _ = validate("order_id", "8100000000000008", with_history(tracker, "8100000000000009", True))
+    assert "reason" not in result
+
+
 def test_email_verifies_the_owner():
     tracker = make_tracker({"order_id": "8100000000000002"})
     result, said = validate("email", "Alex.Buyer@Example.com", tracker)

@@ -29,6 +29,18 @@ def test_cancel_paid_order_end_to_end(chat, stack):
     assert len(requests) == 1 and requests[0]["reason"] == "changed_mind"
 
 
+def test_second_order_gets_its_own_reason(chat, stack):
+    verify(chat, "8100000000000002")
+    chat.click("I changed my mind")
+    assert "sent your cancellation request" in chat.click("Yes, go ahead")
+    assert "Why do you want to cancel" in chat.say("I also want to cancel 8100000000000012")
+    answer = chat.click("The seller looks unreliable")
+    assert "Power bank" in answer and "Cheap Deals 4U" in answer
+    chat.click("Yes, go ahead")
+    requests = stack.store().cancellation_requests("8100000000000012")
+    assert len(requests) == 1 and requests[0]["reason"] == "unreliable_seller"
+
+
 def test_request_and_reason_in_one_message(chat, stack):
     assert "email" in chat.say("cancel 8100000000000009, I ordered it twice by mistake")
     answer = chat.say(EMAIL)
