@@ -18,7 +18,7 @@ export PYTHONWARNINGS := ignore::DeprecationWarning
 export PYTHONHASHSEED := 0
 
 .PHONY: help setup web browser run shell actions train db reset-db test lint unit validate \
-        story-test e2e test-scale bench bench-smoke cross-validate nlu-report lock clean
+        story-test e2e test-scale bench bench-training bench-smoke cross-validate nlu-report lock clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -90,6 +90,9 @@ test-scale: train  ## PostgreSQL + Redis + nginx + 2 Rasa + 2 action servers: lo
 
 bench: train db  ## benchmark ours vs stock rasa init: results/bench.md (about 30 minutes)
 	$(PY) -m bench.run
+
+bench-training: setup  ## only time our full training and a one-line retrain: results/training_times.json
+	$(PY) -m bench.run --training-only
 
 bench-smoke: train  ## the benchmark in seconds, so it cannot rot (no figures kept)
 	$(PY) -m bench.run --smoke

@@ -378,7 +378,17 @@ def main() -> None:
     parser.add_argument("--smoke", action="store_true", help="a few seconds, our model only, no training")
     parser.add_argument("--skip-training", action="store_true", help="reuse the trained models")
     parser.add_argument("--train-stock-only", action="store_true", help="only train the stock model (timed)")
+    parser.add_argument(
+        "--training-only", action="store_true", help="only time our full training and a one-line retrain"
+    )
     args = parser.parse_args()
+    if args.training_only:
+        times = training_times(OUR_CONFIG, OUR_MODEL, retrain=True)
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d")
+        (RESULTS / "training_times.json").write_text(json.dumps({"date": stamp, "cores": os.cpu_count(), **times}))
+        print(times)
+        return
     if args.train_stock_only:
         times = training_times(STOCK_CONFIG, STOCK_MODEL, retrain=False)
         STOCK_TIMES.parent.mkdir(parents=True, exist_ok=True)
