@@ -78,6 +78,18 @@ def message_gives_reason(tracker: Tracker) -> bool:
     return intent.startswith("reason_")
 
 
+def reason_is_stale(tracker: Tracker, order_id: str | None) -> bool:
+    """The reason slot was filled for another order, already handled, and this message
+    does not give a reason again. (A corrected order number keeps its reason.)"""
+    previous, guided = earlier_order(tracker)
+    return bool(
+        guided
+        and order_id
+        and identity.normalise_order_id(previous) not in (None, order_id)
+        and not message_gives_reason(tracker)
+    )
+
+
 def order_facts(store: OrderStore, order: dict) -> OrderFacts:
     """Everything the rules need to know about one order, read from the store."""
     seller_row = store.seller(order["seller_id"]) or {}

@@ -17,8 +17,8 @@ from actions.context import (
     buyer_words,
     earlier_order,
     get_store,
-    message_gives_reason,
     order_facts,
+    reason_is_stale,
     verified_customer,
 )
 from actions.guidance import REASON_LABELS, Reason, needs_reason
@@ -106,13 +106,11 @@ class ValidateOrderForm(FormValidationAction):
                 )
             return {"order_id": None}
         events: dict[str, Any] = {"order_id": order_id}
-        previous, guided = earlier_order(tracker)
+        previous, _ = earlier_order(tracker)
         if previous and identity.normalise_order_id(previous) not in (None, order_id):
             events.update({"pending_offer": None, "seller_message_draft": None})
-            # A reason belongs to its order: a correction keeps it, but another order after
-            # the first one was handled gets its own question (unless this message gives one).
-            if guided and not message_gives_reason(tracker):
-                events.update({"reason": None, "reason_text": None})
+        if reason_is_stale(tracker, order_id):
+            events.update({"reason": None, "reason_text": None})
         customer_id = verified_customer(tracker)
         if customer_id:
             events["customer_id"] = customer_id
@@ -178,6 +176,10 @@ class ValidateOrderForm(FormValidationAction):
     def validate_reason(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
+        # A reason belongs to its order. When the form starts again for another order, Rasa
+        # re-validates the reason left from the first one: ask again instead.
+        if reason_is_stale(tracker, identity.normalise_order_id(tracker.get_slot("order_id"))):
+            return {"reason": None, "reason_text": None}
         try:
             reason = Reason(value)
         except ValueError:

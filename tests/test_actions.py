@@ -139,6 +139,16 @@ def test_another_order_after_guidance_gets_its_own_reason():
     assert result["reason"] is None and result["reason_text"] is None
 
 
+def test_reason_left_from_a_handled_order_is_asked_again():
+    slots = {**VERIFIED, "order_id": "8100000000000012"}
+    tracker = make_tracker(slots, "also cancel 8100000000000012", "cancel_order")
+    result, _ = validate("reason", "duplicate_order", with_history(tracker, "8100000000000002", True))
+    assert result == {"reason": None, "reason_text": None}
+    fresh = make_tracker(slots, "the seller looks like a scam", "reason_unreliable_seller")
+    result, _ = validate("reason", "unreliable_seller", with_history(fresh, "8100000000000002", True))
+    assert result["reason"] == "unreliable_seller"
+
+
 def test_corrected_order_number_keeps_the_reason():
     tracker = with_history(make_tracker(VERIFIED, "sorry, it's 8100000000000008"), "8100000000000003", False)
     result, _ = validate("order_id", "8100000000000008", tracker)
