@@ -61,11 +61,11 @@ MISSED = {
     "meet it: more Sanic workers per server (the Redis lock store allows it) or fewer round trips per turn.",
     "rasa_rss_mb": "TensorFlow and the loaded model dominate memory.",
     "train_full_s": "DIET and TED epochs dominate; fewer epochs or a smaller TED would meet it.",
-    "train_retrain_s": "An NLU change retrains the featurizers and DIET (80 epochs, 1-2 s each with word pairs "
+    "train_retrain_s": "An NLU change retrains the featurizers and DIET (60 epochs, 2-3 s each with word pairs "
     "and a hidden layer); only the policies come from the cache, and about 25 s go to loading and validating "
     "the data. Tried and not "
     "enough: `rasa train --finetune --epoch-fraction 0.2` took 75 s (it retrains TED too); batches of "
-    "128-512 instead of 64-256 did not shorten an epoch. Would meet it: about 30 DIET epochs, at a cost "
+    "128-512 instead of 64-256 did not shorten an epoch. Would meet it: about 10 DIET epochs, at a cost "
     "in macro-F1.",
 }
 
