@@ -101,12 +101,11 @@ def run_heldout(out: Path) -> dict | None:
     )
     rows = load_predictions(out)
     truth = [row[1] for row in rows]
-    per_intent = f1_table(truth, [row[2] for row in rows], sorted(set(truth)))
-    reasons = [per_intent[f"reason_{r}"]["f1"] for r in REASONS]
+    macro_all, macro_reasons = macro_f1(f1_table(truth, [row[2] for row in rows], sorted(set(truth))))
     return {
         "examples": len(rows),
-        "macro_f1_all_intents": sum(v["f1"] for v in per_intent.values()) / len(per_intent),
-        "macro_f1_reason_intents": sum(reasons) / len(reasons),
+        "macro_f1_all_intents": macro_all,
+        "macro_f1_reason_intents": macro_reasons,
         "errors": [row for row in rows if row[1] != row[2]],
     }
 
@@ -131,6 +130,12 @@ def f1_table(truth: list[str], predicted: list[str], labels: list[str]) -> dict[
     }
 
 
+def macro_f1(per_intent: dict[str, dict]) -> tuple[float, float]:
+    """Macro-F1 over all intents and over the seven reason intents."""
+    reasons = [per_intent[f"reason_{r}"]["f1"] for r in REASONS]
+    return sum(v["f1"] for v in per_intent.values()) / len(per_intent), sum(reasons) / len(reasons)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--folds", type=int, default=5)
@@ -145,9 +150,7 @@ def main() -> None:
     predicted = [row[2] for row in rows]
     intents = sorted(set(truth))
     per_intent = f1_table(truth, predicted, intents)
-    macro_all = sum(v["f1"] for v in per_intent.values()) / len(per_intent)
-    reason_intents = [f"reason_{r}" for r in REASONS]
-    macro_reason_intents = sum(per_intent[i]["f1"] for i in reason_intents) / len(reason_intents)
+    macro_all, macro_reason_intents = macro_f1(per_intent)
     reason_truth = [reason_of(t) for t in truth]
     reason_pred = [reason_of(p) for p in predicted]
     confusion = Counter((t, p) for t, p in zip(reason_truth, reason_pred, strict=False) if t in REASONS or p in REASONS)
