@@ -58,19 +58,15 @@ def buyer_words(tracker: Tracker) -> str | None:
     return None if not text or text.startswith(PAYLOAD_PREFIX) else text[:2000]
 
 
-def earlier_order(tracker: Tracker) -> tuple[str | None, bool]:
-    """The order number before the latest message, and whether the buyer was already given
-    the guidance for it. (The slot already holds the new number: Rasa extracts slots before
-    the form runs.)"""
+def earlier_order(tracker: Tracker) -> str | None:
+    """The order number before the latest message. (The slot already holds the new number:
+    Rasa extracts slots before the form runs.)"""
     events = tracker.events or []
     user_turns = [i for i, event in enumerate(events) if event.get("event") == "user"]
-    guided = False
     for event in reversed(events[: user_turns[-1]] if user_turns else events):
-        if event.get("event") == "action" and event.get("name") == "action_guide_order":
-            guided = True
-        elif event.get("event") == "slot" and event.get("name") == "order_id" and event.get("value"):
-            return str(event["value"]), guided
-    return None, False
+        if event.get("event") == "slot" and event.get("name") == "order_id" and event.get("value"):
+            return str(event["value"])
+    return None
 
 
 def message_gives_reason(tracker: Tracker) -> bool:
@@ -79,15 +75,12 @@ def message_gives_reason(tracker: Tracker) -> bool:
 
 
 def reason_is_stale(tracker: Tracker, order_id: str | None) -> bool:
-    """The reason slot was filled for another order, already handled, and this message
-    does not give a reason again. (A corrected order number keeps its reason.)"""
-    previous, guided = earlier_order(tracker)
-    return bool(
-        guided
-        and order_id
-        and identity.normalise_order_id(previous) not in (None, order_id)
-        and not message_gives_reason(tracker)
-    )
+    """The reason was already used to guide the buyer about another order, and this message
+    does not give a reason again. A corrected order number (before any guidance) keeps its
+    reason. The slot `reason_used_for` remembers the order, so this holds however long the
+    conversation grows, unlike a look back through the events."""
+    used_for = tracker.get_slot("reason_used_for")
+    return bool(used_for and order_id and used_for != order_id and not message_gives_reason(tracker))
 
 
 def order_facts(store: OrderStore, order: dict) -> OrderFacts:

@@ -17,6 +17,7 @@ from actions.context import (
     buyer_words,
     earlier_order,
     get_store,
+    message_gives_reason,
     order_facts,
     reason_is_stale,
     verified_customer,
@@ -106,11 +107,11 @@ class ValidateOrderForm(FormValidationAction):
                 )
             return {"order_id": None}
         events: dict[str, Any] = {"order_id": order_id}
-        previous, _ = earlier_order(tracker)
+        previous = earlier_order(tracker)
         if previous and identity.normalise_order_id(previous) not in (None, order_id):
             events.update({"pending_offer": None, "seller_message_draft": None})
         if reason_is_stale(tracker, order_id):
-            events.update({"reason": None, "reason_text": None})
+            events.update({"reason": None, "reason_text": None, "reason_used_for": None})
         customer_id = verified_customer(tracker)
         if customer_id:
             events["customer_id"] = customer_id
@@ -179,12 +180,15 @@ class ValidateOrderForm(FormValidationAction):
         # A reason belongs to its order. When the form starts again for another order, Rasa
         # re-validates the reason left from the first one: ask again instead.
         if reason_is_stale(tracker, identity.normalise_order_id(tracker.get_slot("order_id"))):
-            return {"reason": None, "reason_text": None}
+            return {"reason": None, "reason_text": None, "reason_used_for": None}
         try:
             reason = Reason(value)
         except ValueError:
             return {"reason": None}
-        return {
+        events: dict[str, Any] = {
             "reason": reason.value,
             "reason_text": buyer_words(tracker) or REASON_LABELS[reason],
         }
+        if message_gives_reason(tracker):
+            events["reason_used_for"] = None  # a fresh reason, not yet used for any order
+        return events

@@ -85,6 +85,8 @@ class ActionGuideOrder(Action):
             SlotSet("customer_id", order["customer_id"]),
             SlotSet("pending_offer", None if advice.offer is Offer.NONE else advice.offer.value),
             SlotSet("seller_message_draft", advice.facts.get("draft")),
+            # The reason now belongs to this order: another order will need its own.
+            SlotSet("reason_used_for", order["id"] if tracker.get_slot("reason") else None),
         ]
         if advice.offer is not Offer.NONE and advice.question:
             dispatcher.utter_message(text=advice.question, buttons=YES_NO_BUTTONS)

@@ -8,11 +8,13 @@
 - Facebook: ``X-Hub-Signature-256`` (or the older ``X-Hub-Signature``) checked in constant
   time; more than three buttons, or titles Messenger would cut, become numbered text, and a
   typed number is read back as the button it names.
+- Facebook replies are sent from a worker thread: fbmessenger's client blocks.
 - Each platform's API address can be changed (``api_url``) for a proxy or a test double.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -213,7 +215,39 @@ MESSENGER_MAX_BUTTONS = 3
 MESSENGER_MAX_TITLE = 20
 
 
+class DeferredGraphClient:
+    """Stands in for fbmessenger's client, whose calls block on `requests`: MessengerBot's
+    calls are recorded, then made in order from a worker thread, so a slow Graph API never
+    stalls the server's event loop (and every other buyer's conversation with it)."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+        self.pending: list[tuple[Callable[..., Any], tuple, dict]] = []
+
+    def send(self, *args: Any, **kwargs: Any) -> None:
+        self.pending.append((self.client.send, args, kwargs))
+
+    def send_action(self, *args: Any, **kwargs: Any) -> None:
+        self.pending.append((self.client.send_action, args, kwargs))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.client, name)
+
+    async def flush(self) -> None:
+        calls, self.pending = self.pending, []
+        if calls:
+            await asyncio.to_thread(lambda: [call(*args, **kwargs) for call, args, kwargs in calls])
+
+
 class NumberedMessengerBot(MessengerBot):
+    def __init__(self, messenger_client: Any) -> None:
+        super().__init__(DeferredGraphClient(messenger_client))
+
+    async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
+        """Rasa's one entry point for each bot message: the Graph calls go out after it."""
+        await super().send_response(recipient_id, message)
+        await self.messenger_client.flush()
+
     async def send_text_with_buttons(
         self, recipient_id: str, text: str, buttons: list[dict[str, Any]], **kwargs: Any
     ) -> None:

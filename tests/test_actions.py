@@ -116,14 +116,14 @@ def test_malformed_order_number_is_explained(typed, hint):
 
 def with_history(tracker: Tracker, earlier_order: str, guided: bool) -> Tracker:
     """The tracker after an earlier turn about another order (guided or not), then this one."""
-    history = [
+    tracker.events = [
         {"event": "user", "text": earlier_order},
         {"event": "slot", "name": "order_id", "value": earlier_order},
         {"event": "slot", "name": "reason", "value": "duplicate_order"},
+        *tracker.events,
     ]
     if guided:
-        history.append({"event": "action", "name": "action_guide_order"})
-    tracker.events = history + tracker.events
+        tracker.slots["reason_used_for"] = earlier_order
     return tracker
 
 
@@ -139,11 +139,29 @@ def test_another_order_after_guidance_gets_its_own_reason():
     assert result["reason"] is None and result["reason_text"] is None
 
 
+def test_reason_belongs_to_its_order_however_long_the_conversation():
+    """No events left from the first order (cut by the tracker window): the slot decides."""
+    tracker = make_tracker({**VERIFIED, "reason_used_for": "8100000000000009"}, "8100000000000008")
+    result, _ = validate("order_id", "8100000000000008", tracker)
+    assert result["reason"] is None
+
+
+def test_reason_given_after_guidance_is_kept_for_the_next_order():
+    """ "Also cancel another one, the seller is rude": the new reason comes before the number."""
+    slots = {**VERIFIED, "order_id": "8100000000000009", "reason_used_for": "8100000000000009"}
+    tracker = make_tracker(slots, "also another one, the seller never answers", "reason_seller_communication")
+    result, _ = validate("reason", "seller_communication", tracker)
+    assert result["reason"] == "seller_communication" and result["reason_used_for"] is None
+    slots = {**slots, "reason": "seller_communication", "reason_used_for": None}
+    result, _ = validate("order_id", "8100000000000008", make_tracker(slots, "8100000000000008"))
+    assert "reason" not in result
+
+
 def test_reason_left_from_a_handled_order_is_asked_again():
     slots = {**VERIFIED, "order_id": "8100000000000012"}
     tracker = make_tracker(slots, "also cancel 8100000000000012", "cancel_order")
     result, _ = validate("reason", "duplicate_order", with_history(tracker, "8100000000000002", True))
-    assert result == {"reason": None, "reason_text": None}
+    assert result == {"reason": None, "reason_text": None, "reason_used_for": None}
     fresh = make_tracker(slots, "the seller looks like a scam", "reason_unreliable_seller")
     result, _ = validate("reason", "unreliable_seller", with_history(fresh, "8100000000000002", True))
     assert result["reason"] == "unreliable_seller"
@@ -412,6 +430,13 @@ def test_clarify_without_reasons_offers_the_main_topics():
         ActionClarify(), make_tracker(intent="nlu_fallback", ranking=[{"name": "greet", "confidence": 0.3}])
     )
     assert "/cancel_order" in [b["payload"] for b in messages[0]["buttons"]]
+
+
+def test_guidance_marks_the_reason_as_used_for_its_order():
+    events, _ = guide("8100000000000012", reason="unreliable_seller")
+    assert slots_of(events)["reason_used_for"] == "8100000000000012"
+    events, _ = guide("8100000000000003")
+    assert slots_of(events)["reason_used_for"] is None
 
 
 def test_locked_conversation_still_answers_and_offers_a_human():

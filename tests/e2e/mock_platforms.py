@@ -12,6 +12,10 @@ class PlatformMock:
     def __init__(self) -> None:
         self.calls: list[dict] = []
         self._lock = threading.Lock()
+        # Cleared by a test to hold Facebook Graph calls, as a slow Graph API would.
+        self.graph_open = threading.Event()
+        self.graph_open.set()
+        self.graph_waiting = threading.Semaphore(0)
         mock = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -24,6 +28,9 @@ class PlatformMock:
                 except ValueError:
                     body = {k: v[0] for k, v in parse_qs(raw).items()}
                 path = urlsplit(self.path).path
+                if path.startswith("/fb/") and not mock.graph_open.is_set():
+                    mock.graph_waiting.release()
+                    mock.graph_open.wait(timeout=60)
                 with mock._lock:
                     mock.calls.append({"path": path, "body": body})
                 if "/bot" in path:  # Telegram: a Message object

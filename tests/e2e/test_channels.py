@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import threading
 import time
 import uuid
 
@@ -184,6 +185,29 @@ def test_facebook_conversation_with_numbered_buttons(stack):
     advice = facebook_say(stack, "1", sender)  # the first option, typed as a number
     assert "Bluetooth earbuds" in advice and "better than receiving an item you don't want" in advice
     assert "Yes, go ahead" in advice  # two short buttons stay real buttons
+
+
+def test_slow_graph_api_does_not_hold_up_other_buyers(stack):
+    """While a Messenger reply waits on the Graph API, a buyer on another channel is answered."""
+    sender = f"fb-{uuid.uuid4().hex[:8]}"
+    stack.platforms.graph_open.clear()
+    try:
+        facebook_reply = threading.Thread(
+            target=facebook_post, args=(stack, "hello", sender, CHANNEL_SECRETS["FACEBOOK_APP_SECRET"])
+        )
+        facebook_reply.start()
+        assert stack.platforms.graph_waiting.acquire(timeout=30), "no Graph call was made"
+        answer = requests.post(
+            f"{stack.rasa_url}/webhooks/rest/webhook",
+            json={"sender": f"rest-{uuid.uuid4().hex[:8]}", "message": "hello"},
+            timeout=20,
+        )
+        assert answer.status_code == 200 and answer.json()
+        assert facebook_reply.is_alive()  # the Messenger reply is still waiting on the Graph API
+    finally:
+        stack.platforms.graph_open.set()
+    facebook_reply.join(timeout=60)
+    assert wait_for_calls(stack, "/fb/me/messages")
 
 
 def test_facebook_sha1_signature_is_still_accepted(stack):
