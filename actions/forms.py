@@ -111,7 +111,9 @@ class ValidateOrderForm(FormValidationAction):
         if previous and identity.normalise_order_id(previous) not in (None, order_id):
             events.update({"pending_offer": None, "seller_message_draft": None})
         if reason_is_stale(tracker, order_id):
-            events.update({"reason": None, "reason_text": None, "reason_used_for": None})
+            # `reason_used_for` stays: rasa-sdk validates the re-filled reason next, with
+            # this turn's slots, and must come to the same answer.
+            events.update({"reason": None, "reason_text": None})
         customer_id = verified_customer(tracker)
         if customer_id:
             events["customer_id"] = customer_id
@@ -180,7 +182,7 @@ class ValidateOrderForm(FormValidationAction):
         # A reason belongs to its order. When the form starts again for another order, Rasa
         # re-validates the reason left from the first one: ask again instead.
         if reason_is_stale(tracker, identity.normalise_order_id(tracker.get_slot("order_id"))):
-            return {"reason": None, "reason_text": None, "reason_used_for": None}
+            return {"reason": None, "reason_text": None}
         try:
             reason = Reason(value)
         except ValueError:

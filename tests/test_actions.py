@@ -146,6 +146,24 @@ def test_reason_belongs_to_its_order_however_long_the_conversation():
     assert result["reason"] is None
 
 
+@pytest.mark.parametrize("order", [["order_id", "reason"], ["reason", "order_id"]])
+def test_whole_form_run_asks_the_next_order_for_its_own_reason(order):
+    """As Rasa runs it: the form starts for order …12 with the reason used for …02 still set,
+    and rasa-sdk validates both slots in turn, each seeing the other's result."""
+    slots = {
+        **VERIFIED,
+        "order_id": "8100000000000012",
+        "reason_used_for": "8100000000000002",
+        "goal": "cancel",
+    }
+    tracker = make_tracker(slots, "I also want to cancel 8100000000000012", "cancel_order")
+    candidates = {"order_id": "8100000000000012", "reason": "duplicate_order"}
+    tracker.events += [{"event": "slot", "name": name, "value": candidates[name]} for name in order]
+    domain = {"forms": {"order_form": {"required_slots": ["order_id", "email", "reason"]}}, "slots": {}}
+    events = asyncio.run(form.run(CollectingDispatcher(), tracker, domain))
+    assert slots_of(events)["reason"] is None
+
+
 def test_reason_given_after_guidance_is_kept_for_the_next_order():
     """ "Also cancel another one, the seller is rude": the new reason comes before the number."""
     slots = {**VERIFIED, "order_id": "8100000000000009", "reason_used_for": "8100000000000009"}
@@ -161,7 +179,7 @@ def test_reason_left_from_a_handled_order_is_asked_again():
     slots = {**VERIFIED, "order_id": "8100000000000012"}
     tracker = make_tracker(slots, "also cancel 8100000000000012", "cancel_order")
     result, _ = validate("reason", "duplicate_order", with_history(tracker, "8100000000000002", True))
-    assert result == {"reason": None, "reason_text": None, "reason_used_for": None}
+    assert result == {"reason": None, "reason_text": None}
     fresh = make_tracker(slots, "the seller looks like a scam", "reason_unreliable_seller")
     result, _ = validate("reason", "unreliable_seller", with_history(fresh, "8100000000000002", True))
     assert result["reason"] == "unreliable_seller"
