@@ -21,6 +21,7 @@ import sys
 import time
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "results"
@@ -47,15 +48,14 @@ def reason_of(intent: str) -> str:
 
 def run_cross_validation(folds: int, out: Path) -> None:
     """Rasa's stratified folds, each scored on its test part only. (`rasa test nlu
-    --cross-validation` also re-scores every training part, which nobody reads here and
-    which doubled the run time.) Writes out/predictions.json."""
+    --cross-validation` also re-scores every training part, which nobody reads here:
+    21 minutes instead of 17 on 4,520 examples.) Writes out/predictions.json."""
     import asyncio
     import tempfile
 
     import numpy as np
     import rasa.model_training
     from rasa.core.agent import Agent
-    from rasa.nlu.classifiers import fallback_classifier
     from rasa.nlu.test import generate_folds
     from rasa.shared.nlu.training_data.formats.rasa_yaml import RasaYAMLWriter
     from rasa.shared.nlu.training_data.loading import load_data
@@ -75,11 +75,7 @@ def run_cross_validation(folds: int, out: Path) -> None:
             RasaYAMLWriter().dump(training_file, train)
             model = rasa.model_training.train_nlu(str(ROOT / "config.yml"), str(training_file), tmp)
             agent = Agent.load(model)
-            for example in test.intent_examples:
-                parsed = asyncio.run(agent.parse_message(example.get("text")))
-                # As `rasa test nlu` does: score the classifier, not the fallback threshold.
-                if fallback_classifier.is_fallback_classifier_prediction(parsed):
-                    parsed = fallback_classifier.undo_fallback_prediction(parsed)
+            for example, parsed in zip(test.intent_examples, asyncio.run(parse_all(agent, test)), strict=True):
                 predictions.append(
                     {
                         "fold": fold,
@@ -94,6 +90,20 @@ def run_cross_validation(folds: int, out: Path) -> None:
         )
     out.mkdir(parents=True, exist_ok=True)
     (out / "predictions.json").write_text(json.dumps(predictions, indent=1, ensure_ascii=False))
+
+
+async def parse_all(agent: Any, test: Any) -> list[dict]:
+    """One event loop per fold, not per message."""
+    from rasa.nlu.classifiers import fallback_classifier
+
+    results = []
+    for example in test.intent_examples:
+        parsed = await agent.parse_message(example.get("text"))
+        # As `rasa test nlu` does: score the classifier, not the fallback threshold.
+        if fallback_classifier.is_fallback_classifier_prediction(parsed):
+            parsed = fallback_classifier.undo_fallback_prediction(parsed)
+        results.append(parsed)
+    return results
 
 
 def load_cross_validation(out: Path) -> list[tuple[str, str, str]]:
