@@ -31,7 +31,7 @@ from pathlib import Path
 
 import requests
 
-from bench.stack import ROOT, VENV_BIN, rss_mb, running_stack
+from tests.support.stack import ROOT, VENV_BIN, rss_mb, running_stack
 
 RESULTS = ROOT / "results"
 OUR_CONFIG = ROOT / "config.yml"

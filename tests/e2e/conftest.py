@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 import requests
 
-from bench.stack import ROOT, free_port, running_stack, wait_for  # noqa: F401 (re-exported)
-from tests.e2e.mock_platforms import PlatformMock
+from tests.support.stack import ROOT, free_port, running_stack, wait_for  # noqa: F401 (re-exported)
+from tests.support.mock_platforms import PlatformMock
 
 MODEL = ROOT / "models" / "current.tar.gz"
 IDENTITY_SECRET = "e2e-identity-secret-0123456789-abcdefghijklmnop"

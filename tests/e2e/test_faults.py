@@ -7,7 +7,7 @@ import uuid
 import pytest
 import requests
 
-from bench.stack import running_stack
+from tests.support.stack import running_stack
 from channels.guard import TRY_AGAIN
 from tests.e2e.conftest import MODEL
 

@@ -40,7 +40,8 @@ def seed_orders(cluster, count: int, prefix: str) -> list[str]:
 
 def say(url: str, sender: str, text: str) -> str:
     replies = requests.post(f"{url}/webhooks/rest/webhook", json={"sender": sender, "message": text}, timeout=120)
-    replies.raise_for_status()
+    if not replies.ok:
+        raise AssertionError(f"{url} answered {replies.status_code} to {sender}'s {text!r}: {replies.text[:200]}")
     return "\n".join(reply.get("text") or "" for reply in replies.json())
 
 
@@ -58,6 +59,27 @@ def action_count(cluster, sender: str, action: str) -> int:
     return rows[0][0]
 
 
+def run_in_threads(work: list[tuple], timeout: float) -> None:
+    """Run each (function, *args) in its own thread; the first failure fails the test with
+    its own message, and a thread still running after `timeout` fails it too."""
+    failures: list[str] = []
+
+    def guarded(function, *args) -> None:
+        try:
+            function(*args)
+        except BaseException as error:  # noqa: BLE001 - reported to the test below
+            failures.append(f"{type(error).__name__}: {error}")
+
+    threads = [threading.Thread(target=guarded, args=item) for item in work]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=timeout)
+    stuck = sum(thread.is_alive() for thread in threads)
+    assert not failures, failures[0]
+    assert not stuck, f"{stuck} threads still running after {timeout} s"
+
+
 def test_concurrent_conversations_alternate_between_servers(cluster):
     orders = seed_orders(cluster, CONVERSATIONS, "820000000000")
     results: dict[str, list[str]] = {}
@@ -66,23 +88,18 @@ def test_concurrent_conversations_alternate_between_servers(cluster):
     def conversation(index: int, order: str) -> None:
         sender, answers = senders[order], []
         for turn, text in enumerate(SCRIPT):
-            if index % 2:  # odd conversations: through the load balancer
+            if index % 2:  # odd conversations: through the load balancer, one client address
                 url = cluster.nginx.url
             else:  # even ones: strictly alternating servers, turn by turn
                 url = cluster.rasa_urls[(turn + index // 2) % 2]
             answers.append(say(url, sender, text or order))
         results[order] = answers
 
-    threads = [threading.Thread(target=conversation, args=(i, order)) for i, order in enumerate(orders)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=600)
+    run_in_threads([(conversation, i, order) for i, order in enumerate(orders)], timeout=600)
 
     store = cluster.order_store()
     for order in orders:
-        answers = results.get(order)
-        assert answers is not None, f"conversation for {order} did not finish"
+        answers = results[order]
         assert "sent your cancellation request" in answers[-1], answers
         assert len(store.cancellation_requests(order)) == 1
         sent = [text or order for text in SCRIPT]
@@ -102,11 +119,7 @@ def test_one_conversation_on_two_servers_at_once_is_serialised(cluster):
         start.wait()
         answers[sender, index] = say(cluster.rasa_urls[index], sender, texts[index])
 
-    threads = [threading.Thread(target=send, args=(s, i)) for s in senders for i in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=180)
+    run_in_threads([(send, s, i) for s in senders for i in range(2)], timeout=180)
     assert len(answers) == 2 * len(senders) and all(answers.values())
     for sender in senders:
         assert sorted(user_texts(cluster, sender)) == sorted(texts), sender
@@ -126,11 +139,7 @@ def test_lock_store_issues_unique_tickets_across_servers(cluster):
         start.wait()
         tickets.append(store.issue_ticket(conversation, 30))
 
-    threads = [threading.Thread(target=take, args=(stores[i % 2],)) for i in range(16)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    run_in_threads([(take, stores[i % 2]) for i in range(16)], timeout=60)
     assert sorted(tickets) == list(range(16))
     for number in tickets[:-1]:
         stores[number % 2].cleanup(conversation, number)
@@ -189,3 +198,15 @@ def test_load_balancer_exposes_only_the_channels(cluster, path, body, status):
     else:
         response = requests.post(f"{cluster.nginx.url}{path}", json=body, timeout=30)
     assert response.status_code == status
+
+
+def test_edge_answers_429_to_a_flood_but_not_to_other_clients(cluster):
+    """One client address floods the chat endpoint: nginx answers 429 once its burst is
+    spent, while a buyer at another address (as the trusted proxy reports it) gets through."""
+    url = f"{cluster.nginx.url}/webhooks/rest/"
+    flooder, neighbour = {"X-Forwarded-For": "203.0.113.5"}, {"X-Forwarded-For": "198.51.100.7"}
+    with requests.Session() as session:
+        statuses = [session.get(url, headers=flooder, timeout=30).status_code for _ in range(300)]
+        assert statuses.count(429) > 0, "a flood from one address was never refused"
+        assert statuses[:60] == [200] * 60, "the first burst of a client must pass"
+        assert session.get(url, headers=neighbour, timeout=30).status_code == 200

@@ -14,7 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.stack import ROOT, free_port
+from tests.support.stack import ROOT, free_port
 
 PACKAGES = {"postgresql": "pg_ctlcluster", "redis-server": "redis-server", "nginx": "nginx"}
 
@@ -145,6 +145,8 @@ class Nginx:
             "ACTIONS_LISTEN_PORT": str(self.actions_port),
             "RASA_UPSTREAMS": " ".join(f"server 127.0.0.1:{p};" for p in rasa_ports),
             "ACTION_UPSTREAMS": " ".join(f"server 127.0.0.1:{p};" for p in action_ports),
+            # The tests stand where a CDN or ingress would: X-Forwarded-For names the buyer.
+            "TRUSTED_PROXIES": "set_real_ip_from 127.0.0.1;",
         }
         config = (ROOT / "deploy" / "nginx.conf.template").read_text()
         for name, value in values.items():
