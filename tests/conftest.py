@@ -6,6 +6,7 @@ from datetime import datetime, timezone
 
 import pytest
 
+from actions.demo_data import open_demo_store
 from actions.store import OrderStore
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=timezone.utc)
@@ -18,16 +19,16 @@ def clock():
 
 @pytest.fixture
 def store(tmp_path, clock) -> OrderStore:
-    return OrderStore(tmp_path / "orders.db", clock=clock)
+    return open_demo_store(tmp_path / "orders.db", clock=clock)
 
 
 @pytest.fixture
 def db_env(tmp_path, monkeypatch):
     """Point the action server's store at a fresh database for one test."""
-    from actions import context
+    from actions import service
 
     path = tmp_path / "actions.db"
     monkeypatch.setenv("ORDER_DB_PATH", str(path))
-    context._store_for.cache_clear()
+    service._service_for.cache_clear()
     yield path
-    context._store_for.cache_clear()
+    service._service_for.cache_clear()

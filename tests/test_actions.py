@@ -9,8 +9,7 @@ import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.context import get_store
-from actions.forms import LOCKED, ValidateOrderForm
+from actions.forms import ValidateOrderForm
 from actions.help_actions import (
     ActionAnswerPolicy,
     ActionAnswerRefund,
@@ -19,8 +18,11 @@ from actions.help_actions import (
 )
 from actions.identity import IDENTITY_SECRET_ENV, sign_customer_token
 from actions.order_actions import ActionConfirmOffer, ActionDeclineOffer, ActionGuideOrder
+from actions.replies import render, say
+from actions.service import get_service
 
 ALEX_EMAIL = "alex.buyer@example.com"
+LOCKED = render(say("verify.locked"))
 SECRET = "test-secret-for-signing-customer-tokens-0123456789"
 
 
@@ -350,15 +352,15 @@ def test_confirm_submits_the_request_once():
     assert "sent your cancellation request" in texts(messages)
     assert slots_of(events)["pending_offer"] is None
     _, again = confirm("8100000000000002", "submit_request", reason="changed_mind")
-    assert "didn't send it twice" in texts(again) or "changed since" in texts(again)
-    rows = get_store().cancellation_requests("8100000000000002")
+    assert "didn't send it twice" in texts(again) and "changed since" not in texts(again)
+    rows = get_service().store.cancellation_requests("8100000000000002")
     assert len(rows) == 1 and rows[0]["buyer_words"] == "my own words" and rows[0]["reason"] == "changed_mind"
 
 
 def test_confirm_cancels_an_unpaid_order():
     _, messages = confirm("8100000000000001", "cancel_now", reason="payment_issue")
     assert "is cancelled" in texts(messages) and "new order" in texts(messages)
-    order = get_store().order_for_customer("8100000000000001", "C1")
+    order = get_service().store.order_for_customer("8100000000000001", "C1")
     assert order["status"] == "cancelled"
 
 
@@ -367,22 +369,22 @@ def test_confirm_sends_the_drafted_seller_message():
     draft = guided[0]["text"].split("\n\n", 1)[1]
     _, messages = confirm("8100000000000002", "send_seller_message", goal="contact_seller", draft=draft)
     assert "Sent" in texts(messages)
-    assert [m["body"] for m in get_store().seller_messages("8100000000000002")] == [draft]
+    assert [m["body"] for m in get_service().store.seller_messages("8100000000000002")] == [draft]
 
 
 def test_confirm_opens_a_dispute_only_when_eligible():
     _, messages = confirm("8100000000000005", "open_dispute", goal="dispute")
     assert "dispute #" in texts(messages)
-    assert get_store().open_dispute_for("8100000000000005") is not None
+    assert get_service().store.open_dispute_for("8100000000000005") is not None
     _, refused = confirm("8100000000000011", "open_dispute", goal="dispute")
     assert "didn't do that" in texts(refused)
-    assert get_store().open_dispute_for("8100000000000011") is None
+    assert get_service().store.open_dispute_for("8100000000000011") is None
 
 
 def test_yes_without_an_offer_changes_nothing():
     events, messages = run(ActionConfirmOffer(), make_tracker({"order_id": "8100000000000002"}, intent="affirm"))
     assert events == [] and "What would you like to do" in texts(messages)
-    assert get_store().cancellation_requests("8100000000000002") == []
+    assert get_service().store.cancellation_requests("8100000000000002") == []
 
 
 def test_no_keeps_the_order_as_it_is():
@@ -392,17 +394,17 @@ def test_no_keeps_the_order_as_it_is():
     )
     assert "haven't changed anything" in texts(messages)
     assert slots_of(events)["pending_offer"] is None
-    assert get_store().cancellation_requests("8100000000000002") == []
+    assert get_service().store.cancellation_requests("8100000000000002") == []
 
 
 def test_store_outage_gets_a_clear_answer(monkeypatch):
-    from actions import order_actions
+    from actions import adapter
     from actions.store import StoreUnavailable
 
     def down():
         raise StoreUnavailable("database is locked")
 
-    monkeypatch.setattr(order_actions, "get_store", down)
+    monkeypatch.setattr(adapter, "get_service", down)
     events, messages = confirm("8100000000000002", "submit_request")
     assert "nothing was changed" in texts(messages) and events == []
     _, guided = guide("8100000000000002")
@@ -466,7 +468,7 @@ def test_locked_conversation_still_answers_and_offers_a_human():
 
 
 def test_guessing_emails_across_conversations_is_paused():
-    from actions.forms import GUESSING_LIMIT
+    from actions.service import GUESSING_LIMIT
 
     for attempt in range(GUESSING_LIMIT):
         tracker = make_tracker({"order_id": "8100000000000002"})

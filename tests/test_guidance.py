@@ -7,20 +7,15 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from actions.guidance import (
-    Offer,
-    OrderFacts,
-    Path,
-    Reason,
-    RequestFacts,
-    SellerFacts,
-    Status,
+from actions.facts import OrderFacts, RequestFacts, SellerFacts
+from actions.guidance import Path, Status, needs_reason
+from actions.vocabulary import Offer, Reason
+from tests.support.rendered import (
     describe_status,
     draft_seller_message,
     guide_cancellation,
     guide_contact_seller,
     guide_dispute,
-    needs_reason,
     refund_explanation,
 )
 

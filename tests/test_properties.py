@@ -13,18 +13,12 @@ from hypothesis import strategies as st
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.forms import ValidateOrderForm
-from actions.guidance import (
-    Offer,
-    OrderFacts,
-    Reason,
-    RequestFacts,
-    SellerFacts,
-    Status,
-    guide_cancellation,
-    guide_dispute,
-)
+from actions.facts import OrderFacts, RequestFacts, SellerFacts
+from actions.guidance import Status
+from actions.vocabulary import Offer, Reason
+from tests.support.rendered import guide_cancellation, guide_dispute
 from actions.identity import normalise_email, normalise_order_id
-from actions.store import OrderStore
+from actions.demo_data import open_demo_store
 from tests.conftest import NOW
 from tests.test_actions import make_tracker
 
@@ -94,7 +88,7 @@ def test_email_validator_never_verifies_a_wrong_address(validator_db, value):
 @PROPERTY_SETTINGS
 @given(order_id=any_text, email=any_text, words=st.text(max_size=5000))
 def test_store_treats_any_input_as_data(tmp_path_factory, order_id, email, words):
-    store = OrderStore(tmp_path_factory.mktemp("prop") / "orders.db", clock=lambda: NOW)
+    store = open_demo_store(tmp_path_factory.mktemp("prop") / "orders.db", clock=lambda: NOW)
     assert store.owner_matches_email(order_id, email) is None or (
         email.strip().lower() == "alex.buyer@example.com" and order_id.startswith("81")
     )

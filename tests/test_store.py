@@ -8,16 +8,12 @@ from datetime import timedelta
 
 import pytest
 
-from actions.store import (
-    APPROVED,
-    AWAITING_PAYMENT,
-    CANCELLED,
-    DECLINED,
-    PENDING,
-    OrderStore,
-    StoreUnavailable,
-    to_datetime,
-)
+from actions.demo_data import open_demo_store
+from actions.store import OrderStore, StoreUnavailable, to_datetime
+from actions.vocabulary import OrderStatus, RequestState
+
+APPROVED, DECLINED, PENDING = RequestState.APPROVED, RequestState.DECLINED, RequestState.PENDING
+AWAITING_PAYMENT, CANCELLED = OrderStatus.AWAITING_PAYMENT, OrderStatus.CANCELLED
 from tests.conftest import NOW
 
 ALEX = "C1"
@@ -37,7 +33,7 @@ def test_seeding_happens_once(store, clock):
 
 def test_db_path_comes_from_environment(tmp_path, monkeypatch):
     monkeypatch.setenv("ORDER_DB_PATH", str(tmp_path / "elsewhere.db"))
-    assert OrderStore().path == tmp_path / "elsewhere.db"
+    assert open_demo_store().path == tmp_path / "elsewhere.db"
 
 
 @pytest.mark.parametrize(
@@ -123,7 +119,7 @@ def test_cancellation_request_is_recorded_once(store):
 
 def test_concurrent_submissions_create_one_request(tmp_path, clock):
     path = tmp_path / "shared.db"
-    OrderStore(path, clock=clock)
+    open_demo_store(path, clock=clock)
     results = []
 
     def submit():

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 import requests
 
-from tests.support.stack import ROOT, free_port, running_stack, wait_for  # noqa: F401 (re-exported)
 from tests.support.mock_platforms import PlatformMock
+from tests.support.stack import ROOT, free_port, running_stack, wait_for  # noqa: F401 (re-exported)
 
 MODEL = ROOT / "models" / "current.tar.gz"
 IDENTITY_SECRET = "e2e-identity-secret-0123456789-abcdefghijklmnop"
@@ -54,9 +54,9 @@ class Stack:
         return requests.get(f"{self.rasa_url}/conversations/{sender}/tracker", timeout=30).json()
 
     def store(self):
-        from actions.store import OrderStore
+        from actions.demo_data import open_demo_store
 
-        return OrderStore(self.db_path)
+        return open_demo_store(self.db_path)
 
 
 @pytest.fixture(scope="session")

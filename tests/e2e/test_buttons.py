@@ -8,16 +8,15 @@ import pytest
 import requests
 import yaml
 
-from actions.guidance import REASON_LABELS
-from actions.help_actions import MAIN_TOPIC_BUTTONS
-from actions.order_actions import YES_NO_BUTTONS
+from actions.adapter import main_topic_buttons, reason_button, yes_no_buttons
+from actions.vocabulary import Reason
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def all_buttons() -> list[tuple[str, str]]:
-    buttons = {(b["title"], b["payload"]) for b in YES_NO_BUTTONS + MAIN_TOPIC_BUTTONS}
-    buttons |= {(label, f"/reason_{reason.value}") for reason, label in REASON_LABELS.items()}
+    ours = yes_no_buttons() + main_topic_buttons() + [reason_button(reason) for reason in Reason]
+    buttons = {(b["title"], b["payload"]) for b in ours}
     for path in sorted((ROOT / "domain").glob("*.yml")):
         for variants in (yaml.safe_load(path.read_text()).get("responses") or {}).values():
             for variant in variants:

@@ -53,9 +53,9 @@ class Cluster:
         self.rasa[index].wait(timeout=30)
 
     def order_store(self):
-        from actions.store import OrderStore
+        from actions.demo_data import open_demo_store
 
-        return OrderStore(self.env["ORDER_DB_PATH"])
+        return open_demo_store(self.env["ORDER_DB_PATH"])
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,107 @@
+"""One reading of a Rasa tracker: the order, the verified buyer, the goal, the reason and
+the pending offer, as plain values for the service.
+
+Only the adapters build it (:meth:`ConversationView.of`); it reads the tracker's slots,
+latest message and events, with no Rasa import, so the service and its tests use it freely.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from actions import identity
+from actions.vocabulary import Goal, Offer, Reason
+
+# Button payloads arrive as "/intent" text: they are not the buyer's own words.
+PAYLOAD_PREFIX = "/"
+MAX_BUYER_WORDS = 2000
+
+
+@dataclass(frozen=True)
+class ConversationView:
+    sender_id: str = ""
+    order_id: str | None = None  # normalised: 16 digits, or None
+    customer_id: str | None = None  # proven by the slot set at verification, or a signed token now
+    goal: Goal = Goal.CANCEL
+    reason: Reason | None = None
+    reason_text: str | None = None
+    reason_used_for: str | None = None
+    pending_offer: Offer = Offer.NONE
+    seller_message_draft: str | None = None
+    email: str | None = None
+    verification_attempts: int = 0
+    locked: bool = False
+    intent: str = ""
+    intent_ranking: tuple[dict[str, Any], ...] = ()
+    text: str = ""
+    earlier_order: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, tracker: Any) -> ConversationView:
+        """Read a rasa-sdk ``Tracker`` once."""
+        slot = tracker.get_slot
+        latest = tracker.latest_message or {}
+        metadata = latest_metadata(tracker)
+        return cls(
+            sender_id=str(tracker.sender_id or ""),
+            order_id=identity.normalise_order_id(slot("order_id")),
+            customer_id=slot("customer_id") or identity.customer_from_metadata(metadata),
+            goal=Goal.parse(slot("goal")),
+            reason=Reason.parse(slot("reason")),
+            reason_text=slot("reason_text"),
+            reason_used_for=slot("reason_used_for"),
+            pending_offer=Offer.parse(slot("pending_offer")),
+            seller_message_draft=slot("seller_message_draft"),
+            email=slot("email"),
+            verification_attempts=int(slot("verification_attempts") or 0),
+            locked=bool(slot("verification_locked")),
+            intent=str((latest.get("intent") or {}).get("name") or ""),
+            intent_ranking=tuple(latest.get("intent_ranking") or ()),
+            text=str(latest.get("text") or ""),
+            earlier_order=earlier_order(tracker.events or []),
+            metadata=metadata,
+        )
+
+    @property
+    def buyer_words(self) -> str | None:
+        """The latest message as typed, unless it was a button press."""
+        if not self.text or self.text.startswith(PAYLOAD_PREFIX):
+            return None
+        return self.text[:MAX_BUYER_WORDS]
+
+    @property
+    def gives_reason(self) -> bool:
+        """The latest message itself gives a reason (a reason intent or its button)."""
+        return Reason.from_intent(self.intent) is not None
+
+    def reason_is_stale(self, order_id: str | None) -> bool:
+        """The reason was already used to guide the buyer about another order, and this
+        message does not give a reason again. A corrected order number (before any guidance)
+        keeps its reason. The slot ``reason_used_for`` remembers the order, so this holds
+        however long the conversation grows, unlike a look back through the events."""
+        used_for = self.reason_used_for
+        return bool(used_for and order_id and used_for != order_id and not self.gives_reason)
+
+
+def latest_metadata(tracker: Any) -> dict[str, Any]:
+    """The metadata of the latest user message (where a channel puts the signed identity)."""
+    metadata = (tracker.latest_message or {}).get("metadata")
+    if isinstance(metadata, dict) and metadata:
+        return metadata
+    for event in reversed(tracker.events or []):
+        if event.get("event") == "user":
+            found = event.get("metadata")
+            return found if isinstance(found, dict) else {}
+    return {}
+
+
+def earlier_order(events: list[dict[str, Any]]) -> str | None:
+    """The order number before the latest message. (The slot already holds the new number:
+    Rasa extracts slots before the form runs.)"""
+    user_turns = [i for i, event in enumerate(events) if event.get("event") == "user"]
+    for event in reversed(events[: user_turns[-1]] if user_turns else events):
+        if event.get("event") == "slot" and event.get("name") == "order_id" and event.get("value"):
+            return str(event["value"])
+    return None

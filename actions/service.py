@@ -1,0 +1,257 @@
+"""What the assistant does with an order, with no Rasa in it: look the order up for a
+verified buyer, advise by the rules, carry out what the buyer accepted, check an email.
+
+The action adapters build a :class:`~actions.conversation.ConversationView`, call one
+method here (from a worker thread: the store is blocking SQLite) and show the
+:class:`~actions.replies.Say` messages that come back. Every method may raise
+:class:`~actions.store.StoreUnavailable`; the adapters answer that in one way.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import timedelta
+from enum import Enum
+from functools import lru_cache
+
+from actions import guidance, identity
+from actions.conversation import ConversationView
+from actions.demo_data import open_demo_store
+from actions.facts import OrderFacts, RequestFacts, SellerFacts
+from actions.guidance import Guidance
+from actions.replies import Say, render, say
+from actions.seller_message import draft_seller_message, guide_contact_seller
+from actions.store import OrderStore, default_db_path, to_datetime
+from actions.vocabulary import Goal, Offer, OrderStatus, Reason, RequestState
+
+logger = logging.getLogger(__name__)
+
+# Across all conversations: this many failed email checks for one order number within the
+# window pause further checks for it (someone is guessing).
+GUESSING_LIMIT = 5
+GUESSING_WINDOW = timedelta(minutes=15)
+
+
+class Result(str, Enum):
+    DONE = "done"  # the write was made (or had been made already: it is never made twice)
+    CHANGED = "changed"  # the order moved on since the offer: nothing was written
+    GONE = "gone"  # the order is no longer the buyer's to act on
+
+
+@dataclass(frozen=True)
+class Outcome:
+    result: Result
+    messages: tuple[Say, ...]
+
+
+@dataclass(frozen=True)
+class Advice:
+    """The guidance for one order, with what the conversation should remember."""
+
+    order_id: str
+    customer_id: str
+    guidance: Guidance
+    draft: str | None = None  # the seller message offered, as the buyer will approve it
+
+
+@dataclass(frozen=True)
+class Verification:
+    customer_id: str | None = None
+    attempts: int = 0
+    locked: bool = False
+    messages: tuple[Say, ...] = field(default_factory=tuple)
+
+
+class OrderService:
+    def __init__(self, store: OrderStore) -> None:
+        self.store = store
+
+    # --- reading ---------------------------------------------------------------------
+
+    def find(self, order_id: str | None, customer_id: str | None) -> OrderFacts | None:
+        """The order's facts, only for its owner: a foreign and an unknown order look alike."""
+        if not order_id or not customer_id:
+            return None
+        row = self.store.order_for_customer(order_id, customer_id)
+        return self.facts(row) if row else None
+
+    def facts(self, order: dict) -> OrderFacts:
+        """Everything the rules need to know about one order, read from the store."""
+        seller_row = self.store.seller(order["seller_id"]) or {}
+        seller = SellerFacts(
+            name=seller_row.get("name", ""),
+            rating=float(seller_row.get("rating") or 0),
+            positive_feedback_pct=float(seller_row.get("positive_feedback_pct") or 0),
+            store_opened_at=to_datetime(seller_row.get("store_opened_at")),
+            cancellation_policy=seller_row.get("cancellation_policy"),
+            cancellation_deadline_hours=seller_row.get("cancellation_deadline_hours"),
+        )
+        request_row = self.store.latest_cancellation_request(order["id"])
+        request = None
+        if request_row:
+            request = RequestFacts(
+                state=RequestState(request_row["state"]),
+                created_at=to_datetime(request_row["created_at"]),  # type: ignore[arg-type]
+                responded_at=to_datetime(request_row["responded_at"]),
+                seller_note=request_row["seller_note"],
+            )
+        return OrderFacts(
+            order_id=order["id"],
+            status=OrderStatus(order["status"]),
+            product=order["product"],
+            seller=seller,
+            placed_at=to_datetime(order["placed_at"]),  # type: ignore[arg-type]
+            price=order["price"],
+            currency=order["currency"] or "USD",
+            paid_at=to_datetime(order["paid_at"]),
+            shipped_at=to_datetime(order["shipped_at"]),
+            delivered_at=to_datetime(order["delivered_at"]),
+            cancelled_at=to_datetime(order["cancelled_at"]),
+            estimated_delivery=to_datetime(order["estimated_delivery"]),
+            tracking_number=order["tracking_number"],
+            refund_status=order["refund_status"],
+            request=request,
+            twin_order_ids=tuple(twin["id"] for twin in self.store.likely_duplicates(order["id"])),
+            dispute_open=self.store.open_dispute_for(order["id"]) is not None,
+        )
+
+    def owns(self, order_id: str, customer_id: str) -> bool:
+        return self.store.order_for_customer(order_id, customer_id) is not None
+
+    def needs_reason(self, order_id: str | None, customer_id: str | None) -> bool:
+        facts = self.find(order_id, customer_id)
+        return facts is not None and guidance.needs_reason(facts)
+
+    def buyer_name(self, customer_id: str | None) -> str:
+        customer = self.store.customer(customer_id) if customer_id else None
+        return (customer or {}).get("name", "")
+
+    # --- advising ---------------------------------------------------------------------
+
+    def advise(self, facts: OrderFacts, goal: Goal, reason: Reason | None, customer_id: str | None) -> Guidance:
+        """The rule for what the buyer came for."""
+        now = self.store.clock()
+        if goal is Goal.CONTACT_SELLER:
+            return guide_contact_seller(facts, reason, self.buyer_name(customer_id))
+        if goal is Goal.DISPUTE:
+            return guidance.guide_dispute(facts, reason, now)
+        advice = guidance.guide_cancellation(facts, reason, now)
+        if goal is Goal.STATUS:
+            return Guidance(advice.path, guidance.describe_status(facts, now), facts=advice.facts)
+        return advice
+
+    def guide(self, view: ConversationView) -> Advice | None:
+        """The advice for the conversation's order, or None when it is not the buyer's."""
+        facts = self.find(view.order_id, view.customer_id)
+        if facts is None or view.customer_id is None:
+            return None
+        advice = self.advise(facts, view.goal, view.reason, view.customer_id)
+        draft = advice.facts.get("draft")
+        return Advice(facts.order_id, view.customer_id, advice, render(draft) if isinstance(draft, Say) else None)
+
+    def order_answer(self, view: ConversationView, answer: str) -> tuple[Say, ...] | None:
+        """The refund or policy answer about the conversation's order, when there is one."""
+        facts = self.find(view.order_id, view.customer_id)
+        if facts is None:
+            return None
+        if answer == "refund":
+            return guidance.refund_explanation(facts)
+        return (guidance.quote_policy(facts.seller), say("policy.read_first"))
+
+    # --- acting on a yes ------------------------------------------------------------
+
+    def carry_out(self, offer: Offer, view: ConversationView) -> Outcome:
+        """Re-read the order (it may have moved on since the question) and do the write."""
+        facts = self.find(view.order_id, view.customer_id)
+        if facts is None:
+            return Outcome(Result.GONE, (say("offer.order_gone"),))
+        current = self.advise(facts, view.goal, view.reason, view.customer_id)
+        still_offered = current.offer is offer or offer is Offer.SEND_SELLER_MESSAGE
+        if not still_offered and not already_done(offer, facts):
+            return Outcome(Result.CHANGED, (say("offer.order_changed"), *current.messages))
+        return Outcome(Result.DONE, self._write(offer, facts, view))
+
+    def _write(self, offer: Offer, order: OrderFacts, view: ConversationView) -> tuple[Say, ...]:
+        reason = view.reason.value if view.reason else None
+        if offer is Offer.CANCEL_NOW:
+            result = self.store.cancel_unpaid_order(order.order_id, reason, view.reason_text)
+            if not result.created:
+                return (say("done.already_cancelled", order_id=order.order_id),)
+            done = say("done.cancelled", order_id=order.order_id, product=order.product)
+            return (done, say("done.reorder")) if view.reason is Reason.PAYMENT_ISSUE else (done,)
+        if offer is Offer.SUBMIT_REQUEST:
+            result = self.store.record_cancellation_request(order.order_id, reason, view.reason_text)
+            sent = "done.request_sent" if result.created else "done.request_already_sent"
+            deadline = self.store.clock() + guidance.SELLER_ANSWER_WINDOW
+            return (
+                say(sent, order_id=order.order_id, seller=order.seller.name),
+                say("done.request_next", deadline=deadline),
+            )
+        if offer is Offer.SEND_SELLER_MESSAGE:
+            body = view.seller_message_draft or render(
+                draft_seller_message(order, view.reason, self.buyer_name(view.customer_id))
+            )
+            result = self.store.record_seller_message(order.order_id, view.customer_id or "", body)
+            if not result.created:
+                return (say("done.message_already_sent"),)
+            return (say("done.message_sent", seller=order.seller.name),)
+        return self._open_dispute(order, view)
+
+    def _open_dispute(self, order: OrderFacts, view: ConversationView) -> tuple[Say, ...]:
+        evidence = guidance.dispute_evidence(order, view.reason)
+        result = self.store.open_dispute(
+            order.order_id,
+            view.customer_id or "",
+            view.reason.value if view.reason else None,
+            view.reason_text or render(say("dispute.description_default")),
+            "; ".join(render(item) for item in evidence),
+        )
+        opened = "done.dispute_opened" if result.created else "done.dispute_already_open"
+        return (
+            say(opened, dispute_id=result.id, order_id=order.order_id),
+            say(
+                "done.dispute_next",
+                evidence=evidence,
+                days=guidance.DISPUTE_RESPONSE_WINDOW.days,
+                answer_by=self.store.clock() + guidance.DISPUTE_RESPONSE_WINDOW,
+            ),
+        )
+
+    # --- who is asking -----------------------------------------------------------------
+
+    def verify_by_email(self, order_id: str, email: str, attempts: int, sender_id: str = "") -> Verification:
+        """Prove identity by email; a foreign order and an unknown one fail alike."""
+        if self.store.recent_verification_failures(order_id, GUESSING_WINDOW) >= GUESSING_LIMIT:
+            logger.warning(f"email checks for order …{order_id[-4:]} paused: too many failures")
+            return Verification(attempts=attempts, locked=True, messages=(say("verify.locked"),))
+        matched = self.store.owner_matches_email(order_id, email)
+        if matched:
+            return Verification(customer_id=matched, attempts=0)
+        self.store.record_verification_failure(order_id)
+        logger.warning(f"failed email check for order …{order_id[-4:]} in conversation {sender_id}")
+        attempts += 1
+        if attempts >= identity.MAX_VERIFICATION_ATTEMPTS:
+            return Verification(attempts=attempts, locked=True, messages=(say("verify.locked"),))
+        return Verification(attempts=attempts, messages=(say("email.no_match", order_id=order_id),))
+
+
+def already_done(offer: Offer, order: OrderFacts) -> bool:
+    """The offer's effect already holds (a second "yes"): the write then reports it once more."""
+    if offer is Offer.CANCEL_NOW:
+        return order.status is OrderStatus.CANCELLED
+    if offer is Offer.SUBMIT_REQUEST:
+        return order.request is not None and order.request.state is RequestState.PENDING
+    if offer is Offer.OPEN_DISPUTE:
+        return order.dispute_open
+    return False
+
+
+@lru_cache(maxsize=4)
+def _service_for(path: str) -> OrderService:
+    return OrderService(open_demo_store(path))
+
+
+def get_service() -> OrderService:
+    """One service per database path, so tests can point ORDER_DB_PATH elsewhere."""
+    return _service_for(str(default_db_path()))

@@ -1,0 +1,101 @@
+"""The domain's terms, in one place: order states, request states, the seven reasons, the
+buyer's goals and the offers the assistant can carry out.
+
+The store writes these values, the rules reason with them, and the Rasa domain (slot
+values, intents, buttons) names them; ``tests/test_vocabulary.py`` checks that
+``domain/`` and ``data/`` agree with this module. The words a buyer reads for each term are
+in :mod:`actions.replies`.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+
+class OrderStatus(str, Enum):
+    AWAITING_PAYMENT = "awaiting_payment"
+    AWAITING_SHIPMENT = "awaiting_shipment"
+    SHIPPED = "shipped"
+    DELIVERED = "delivered"
+    CANCELLED = "cancelled"
+
+
+class RequestState(str, Enum):
+    """A cancellation request's state: the seller has not answered, agreed, or refused."""
+
+    PENDING = "pending"
+    APPROVED = "approved"
+    DECLINED = "declined"
+
+
+class DisputeState(str, Enum):
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class Reason(str, Enum):
+    """Why the buyer wants to cancel; each reason is also an intent, ``reason_<value>``."""
+
+    CHANGED_MIND = "changed_mind"
+    SELLER_COMMUNICATION = "seller_communication"
+    PAYMENT_ISSUE = "payment_issue"
+    SHIPPING_DELAY = "shipping_delay"
+    PRICE_OR_PRODUCT_CHANGE = "price_or_product_change"
+    DUPLICATE_ORDER = "duplicate_order"
+    UNRELIABLE_SELLER = "unreliable_seller"
+
+    @property
+    def intent(self) -> str:
+        return REASON_INTENT_PREFIX + self.value
+
+    @classmethod
+    def from_intent(cls, intent: str | None) -> Reason | None:
+        """The reason an intent name gives, or None for any other intent."""
+        if not intent or not intent.startswith(REASON_INTENT_PREFIX):
+            return None
+        return cls.parse(intent[len(REASON_INTENT_PREFIX) :])
+
+    @classmethod
+    def parse(cls, value: object) -> Reason | None:
+        """A slot value as a reason; anything else (unset, unknown) as None."""
+        try:
+            return cls(value) if value else None
+        except ValueError:
+            return None
+
+
+REASON_INTENT_PREFIX = "reason_"
+
+
+class Goal(str, Enum):
+    """What the buyer came for; the latest order-related intent decides (slot ``goal``)."""
+
+    CANCEL = "cancel"
+    STATUS = "status"
+    CONTACT_SELLER = "contact_seller"
+    DISPUTE = "dispute"
+
+    @classmethod
+    def parse(cls, value: object) -> Goal:
+        """A slot value as a goal; unset means the buyer wants to cancel (the product's aim)."""
+        try:
+            return cls(value) if value else cls.CANCEL
+        except ValueError:
+            return cls.CANCEL
+
+
+class Offer(str, Enum):
+    """A write the assistant can do for the buyer, only after they confirm (slot ``pending_offer``)."""
+
+    NONE = "none"
+    CANCEL_NOW = "cancel_now"
+    SUBMIT_REQUEST = "submit_request"
+    SEND_SELLER_MESSAGE = "send_seller_message"
+    OPEN_DISPUTE = "open_dispute"
+
+    @classmethod
+    def parse(cls, value: object) -> Offer:
+        try:
+            return cls(value) if value else cls.NONE
+        except ValueError:
+            return cls.NONE
