@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from actions import identity
-from actions.vocabulary import Goal, Offer, Reason
+from actions.vocabulary import Goal, Offer, Reason, goal_of, offer_of
 
 # Button payloads arrive as "/intent" text: they are not the buyer's own words.
 PAYLOAD_PREFIX = "/"
@@ -48,11 +48,11 @@ class ConversationView:
             sender_id=str(tracker.sender_id or ""),
             order_id=identity.normalise_order_id(slot("order_id")),
             customer_id=slot("customer_id") or identity.customer_from_metadata(metadata),
-            goal=Goal.parse(slot("goal")),
+            goal=goal_of(slot("goal")),
             reason=Reason.parse(slot("reason")),
             reason_text=slot("reason_text"),
             reason_used_for=slot("reason_used_for"),
-            pending_offer=Offer.parse(slot("pending_offer")),
+            pending_offer=offer_of(slot("pending_offer")),
             seller_message_draft=slot("seller_message_draft"),
             email=slot("email"),
             verification_attempts=int(slot("verification_attempts") or 0),

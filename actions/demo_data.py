@@ -1,19 +1,27 @@
-"""SPEC §3's demo data: two customers, two sellers and twelve orders in every state, with
-times relative to "now", so the demo always shows a fresh order, an expired request, a
-shipped parcel and so on. The store does not know about it: :func:`open_demo_store` hands
-it to the store as the seed of a new database.
+"""The demo data (``demo_data.yml``): two customers, two sellers and twelve orders in every
+state, with times relative to "now". The store does not know about it:
+:func:`open_demo_store` hands :func:`seed_demo_data` to the store as the seed of a new
+database.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import sqlite_utils
+import yaml
 
+from actions.schema import TABLES
 from actions.store import Clock, OrderStore, to_text, utc_now
-from actions.vocabulary import OrderStatus, RequestState
+from actions.vocabulary import OrderStatus, Reason, RequestState
+
+DEMO_DATA = Path(__file__).with_name("demo_data.yml")
+_OFFSET = re.compile(r"^([+-])((?:\d+[wdhm])+)$")
+_UNITS = {"w": "weeks", "d": "days", "h": "hours", "m": "minutes"}
 
 
 def open_demo_store(path: Path | str | None = None, clock: Clock = utc_now) -> OrderStore:
@@ -21,251 +29,49 @@ def open_demo_store(path: Path | str | None = None, clock: Clock = utc_now) -> O
     return OrderStore(path, clock, seed=seed_demo_data)
 
 
+def offset(text: str) -> timedelta:
+    """ "-1d5m" → minus one day and five minutes."""
+    match = _OFFSET.match(text.strip())
+    if not match:
+        raise ValueError(f"not a time offset: {text!r} (e.g. -1d5m or +20d)")
+    parts = re.findall(r"(\d+)([wdhm])", match.group(2))
+    delta = timedelta(**{_UNITS[unit]: int(amount) for amount, unit in parts})
+    return delta if match.group(1) == "+" else -delta
+
+
+@lru_cache(maxsize=1)
+def demo_data() -> dict[str, Any]:
+    return yaml.safe_load(DEMO_DATA.read_text(encoding="utf-8"))
+
+
+def _rows(table: str, records: list[dict[str, Any]], now: datetime, defaults: dict | None = None) -> list[dict]:
+    """Every column of the table, the offsets turned into times relative to ``now``."""
+    columns = next(spec for spec in TABLES if spec.name == table).columns.split()
+    rows = []
+    for record in records:
+        row: dict[str, Any] = {column: None for column in columns if column != "id" or "id" in record}
+        row.update(defaults or {})
+        for name, value in record.items():
+            is_time = name.endswith("_at") or name == "estimated_delivery"
+            row[name] = to_text(now + offset(value)) if is_time and isinstance(value, str) else value
+        rows.append(row)
+    return rows
+
+
 def seed_demo_data(db: sqlite_utils.Database, now: datetime) -> None:
-    """SPEC §3's demo data, with every time relative to ``now``."""
-
-    def ago(**delta: float) -> str:
-        return to_text(now - timedelta(**delta))  # type: ignore[return-value]
-
-    def ahead(**delta: float) -> str:
-        return to_text(now + timedelta(**delta))  # type: ignore[return-value]
-
-    db["customers"].insert_all(
-        [
-            {"id": "C1", "name": "Alex Buyer", "email": "alex.buyer@example.com"},
-            {"id": "C2", "name": "Sam Other", "email": "sam.other@example.com"},
-        ]
-    )
-    db["sellers"].insert_all(
-        [
-            {
-                "id": "S1",
-                "name": "Shenzhen Gadget Store",
-                "rating": 4.8,
-                "positive_feedback_pct": 96.0,
-                "store_opened_at": ago(days=6 * 365),
-                "cancellation_policy": (
-                    "Orders can be cancelled free of charge at any time before they ship. "
-                    "We reply to cancellation requests within 24 hours."
-                ),
-                "cancellation_deadline_hours": None,
-            },
-            {
-                "id": "S2",
-                "name": "Cheap Deals 4U",
-                "rating": 2.1,
-                "positive_feedback_pct": 61.0,
-                "store_opened_at": ago(weeks=3),
-                "cancellation_policy": (
-                    "Cancellation requests are accepted only within 24 hours of payment. "
-                    "Orders being prepared for shipment cannot be cancelled."
-                ),
-                "cancellation_deadline_hours": 24,
-            },
-        ]
-    )
-
-    def order(order_id: str, product: str, item_id: str, price: float, **fields: Any) -> dict:
-        row = {
-            "id": order_id,
-            "customer_id": "C1",
-            "seller_id": "S1",
-            "item_id": item_id,
-            "product": product,
-            "quantity": 1,
-            "price": price,
-            "currency": "USD",
-            "status": OrderStatus.AWAITING_SHIPMENT.value,
-            "placed_at": None,
-            "paid_at": None,
-            "shipped_at": None,
-            "delivered_at": None,
-            "cancelled_at": None,
-            "estimated_delivery": None,
-            "tracking_number": None,
-            "refund_status": None,
-        }
-        row.update(fields)
-        return row
-
-    db["orders"].insert_all(
-        [
-            order(
-                "8100000000000001",
-                "USB-C cable",
-                "I-1001",
-                4.99,
-                status=OrderStatus.AWAITING_PAYMENT.value,
-                placed_at=ago(hours=1),
-                estimated_delivery=ahead(days=20),
-            ),
-            order(
-                "8100000000000002",
-                "Bluetooth earbuds",
-                "I-1002",
-                23.50,
-                placed_at=ago(days=1, minutes=5),
-                paid_at=ago(days=1),
-                estimated_delivery=ahead(days=18),
-            ),
-            order(
-                "8100000000000003",
-                "Phone case",
-                "I-1003",
-                6.80,
-                status=OrderStatus.SHIPPED.value,
-                placed_at=ago(days=8),
-                paid_at=ago(days=8),
-                shipped_at=ago(days=5),
-                tracking_number="LP00123456789CN",
-                estimated_delivery=ahead(days=14),
-            ),
-            order(
-                "8100000000000004",
-                "LED strip",
-                "I-1004",
-                12.40,
-                status=OrderStatus.DELIVERED.value,
-                placed_at=ago(days=25),
-                paid_at=ago(days=25),
-                shipped_at=ago(days=20),
-                delivered_at=ago(days=3),
-                tracking_number="LP00987654321CN",
-                estimated_delivery=ago(days=2),
-            ),
-            order(
-                "8100000000000005",
-                "Smart watch",
-                "I-2001",
-                39.90,
-                seller_id="S2",
-                placed_at=ago(days=5),
-                paid_at=ago(days=5),
-                estimated_delivery=ahead(days=30),
-            ),
-            order(
-                "8100000000000006",
-                "Drone",
-                "I-1006",
-                89.00,
-                placed_at=ago(days=4),
-                paid_at=ago(days=4),
-                estimated_delivery=ahead(days=16),
-            ),
-            order(
-                "8100000000000007",
-                "Keyboard",
-                "I-1007",
-                45.00,
-                status=OrderStatus.CANCELLED.value,
-                placed_at=ago(days=6),
-                paid_at=ago(days=6),
-                cancelled_at=ago(days=2),
-                refund_status="in_progress",
-            ),
-            order(
-                "8100000000000008",
-                "Wireless mouse",
-                "I-1008",
-                9.99,
-                placed_at=ago(hours=2),
-                paid_at=ago(hours=2),
-                estimated_delivery=ahead(days=15),
-            ),
-            order(
-                "8100000000000009",
-                "Wireless mouse",
-                "I-1008",
-                9.99,
-                placed_at=ago(hours=2, minutes=-1),
-                paid_at=ago(hours=2, minutes=-1),
-                estimated_delivery=ahead(days=15),
-            ),
-            order(
-                "8100000000000010",
-                "Hair dryer",
-                "I-2002",
-                19.00,
-                customer_id="C2",
-                seller_id="S2",
-                placed_at=ago(days=1),
-                paid_at=ago(days=1),
-                estimated_delivery=ahead(days=25),
-            ),
-            order(
-                "8100000000000011",
-                "Backpack",
-                "I-1011",
-                27.30,
-                placed_at=ago(days=1),
-                paid_at=ago(days=1),
-                estimated_delivery=ahead(days=17),
-            ),
-            order(
-                "8100000000000012",
-                "Power bank",
-                "I-2003",
-                15.60,
-                seller_id="S2",
-                placed_at=ago(days=2, minutes=10),
-                paid_at=ago(days=2),
-                estimated_delivery=ahead(days=28),
-            ),
-        ]
-    )
-
-    def request(order_id: str, created: str, state: str, **fields: Any) -> dict:
-        row = {
-            "order_id": order_id,
-            "reason": None,
-            "buyer_words": None,
-            "created_at": created,
-            "state": state,
-            "responded_at": None,
-            "seller_response_hours": None,
-            "seller_note": None,
-        }
-        row.update(fields)
-        return row
-
-    db["cancellation_requests"].insert_all(
-        [
-            request(
-                "8100000000000005",
-                ago(hours=72),
-                RequestState.PENDING.value,
-                reason="unreliable_seller",
-                buyer_words="This store looks like a scam, please cancel.",
-            ),
-            request(
-                "8100000000000006",
-                ago(days=2),
-                RequestState.DECLINED.value,
-                reason="changed_mind",
-                buyer_words="I don't need the drone anymore.",
-                responded_at=ago(days=1),
-                seller_response_hours=24.0,
-                seller_note="The parcel is already packed, we cannot cancel.",
-            ),
-            request(
-                "8100000000000007",
-                ago(days=2, hours=3),
-                RequestState.APPROVED.value,
-                reason="shipping_delay",
-                buyer_words="It takes too long.",
-                responded_at=ago(days=2),
-                seller_response_hours=3.0,
-                seller_note="Cancelled, refund issued.",
-            ),
-            request(
-                "8100000000000011",
-                ago(hours=6),
-                RequestState.PENDING.value,
-                reason="changed_mind",
-                buyer_words="Found a better one, sorry.",
-            ),
-        ]
-    )
+    """Insert the demo data, every time relative to ``now``; unknown states or reasons fail."""
+    data = demo_data()
+    orders = _rows("orders", data["orders"], now, data["order_defaults"])
+    requests = _rows("cancellation_requests", data["cancellation_requests"], now)
+    for order in orders:
+        OrderStatus(order["status"])
+    for request in requests:
+        RequestState(request["state"])
+        Reason(request["reason"])
+    db["customers"].insert_all(_rows("customers", data["customers"], now))  # type: ignore[union-attr]
+    db["sellers"].insert_all(_rows("sellers", data["sellers"], now))  # type: ignore[union-attr]
+    db["orders"].insert_all(orders)  # type: ignore[union-attr]
+    db["cancellation_requests"].insert_all(requests)  # type: ignore[union-attr]
 
 
 def main() -> None:

@@ -131,6 +131,13 @@ def _evidence(order: OrderFacts, reason: Reason | None) -> Say:
     return say("evidence.include", items=dispute_evidence(order, reason))
 
 
+def _dispute_offer(
+    path: Path, situation: Say, order: OrderFacts, reason: Reason | None, facts: dict[str, Any] | None = None
+) -> Guidance:
+    """The situation, the evidence to include, and the offer to open the dispute."""
+    return Guidance(path, (situation, _evidence(order, reason)), Offer.OPEN_DISPUTE, ask_dispute(order), facts or {})
+
+
 def live_request(order: OrderFacts) -> RequestFacts | None:
     """A request the seller has not answered yet, or has refused."""
     live = (RequestState.PENDING, RequestState.DECLINED)
@@ -223,13 +230,7 @@ def _follow_up_request(order: OrderFacts, request: RequestFacts, reason: Reason 
             note=say("followup.seller_note", note=request.seller_note) if request.seller_note else "",
             declined_on=_date_suffix("on_date", request.responded_at),
         )
-        return Guidance(
-            Path.OPEN_DISPUTE,
-            (declined, _evidence(order, reason)),
-            Offer.OPEN_DISPUTE,
-            ask_dispute(order),
-            {"declined_at": request.responded_at},
-        )
+        return _dispute_offer(Path.OPEN_DISPUTE, declined, order, reason, {"declined_at": request.responded_at})
     deadline = seller_deadline(request)
     age = hours_between(request.created_at, now)
     facts = {"seller": order.seller.name, "order": order_label(order), "age": age, "deadline": deadline}
@@ -240,13 +241,7 @@ def _follow_up_request(order: OrderFacts, request: RequestFacts, reason: Reason 
             (say("followup.waiting", left=left, **facts),),
             facts={"deadline": deadline, "hours_left": left},
         )
-    return Guidance(
-        Path.OPEN_DISPUTE,
-        (say("followup.expired", **facts), _evidence(order, reason)),
-        Offer.OPEN_DISPUTE,
-        ask_dispute(order),
-        {"deadline": deadline},
-    )
+    return _dispute_offer(Path.OPEN_DISPUTE, say("followup.expired", **facts), order, reason, {"deadline": deadline})
 
 
 def _tracking_facts(order: OrderFacts) -> list[Say]:
@@ -277,12 +272,7 @@ def _delivered(order: OrderFacts, reason: Reason | None) -> Guidance:
         order=order_label(order),
         delivered_on=_date_suffix("on_date", order.delivered_at),
     )
-    return Guidance(
-        Path.DISPUTE_AFTER_DELIVERY,
-        (delivered, _evidence(order, reason)),
-        Offer.OPEN_DISPUTE,
-        ask_dispute(order),
-    )
+    return _dispute_offer(Path.DISPUTE_AFTER_DELIVERY, delivered, order, reason)
 
 
 def _already_cancelled(order: OrderFacts) -> Guidance:
@@ -330,12 +320,7 @@ def guide_dispute(order: OrderFacts, reason: Reason | None, now: datetime) -> Gu
         overdue = order.estimated_delivery is not None and now > order.estimated_delivery
         if not overdue:
             return _shipped(order)
-        return Guidance(
-            Path.OPEN_DISPUTE,
-            (say("dispute.overdue", order=order_label(order)), _evidence(order, reason)),
-            Offer.OPEN_DISPUTE,
-            ask_dispute(order),
-        )
+        return _dispute_offer(Path.OPEN_DISPUTE, say("dispute.overdue", order=order_label(order)), order, reason)
     if order.status is Status.DELIVERED:
         return _delivered(order, reason)
     pending = live_request(order)

@@ -1,128 +1,109 @@
-"""The order database's tables (SPEC §3) and the one migration older files need."""
+"""The order database's tables (SPEC §3, docs/product.md) and the one migration older files
+need. Each table is declared once, as data: its columns, key, required columns, links and
+indexes."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import sqlite_utils
 
-# Every table, children before parents: the order to drop them in.
-TABLES = (
-    "verification_failures",
-    "disputes",
-    "seller_messages",
-    "cancellation_requests",
-    "orders",
-    "sellers",
-    "customers",
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    columns: str  # space-separated names; text unless `types` says otherwise
+    types: dict[str, type] = field(default_factory=dict)
+    not_null: frozenset[str] = frozenset()
+    foreign_keys: tuple[tuple[str, str], ...] = ()
+    indexes: tuple[tuple[str, ...], ...] = ()
+    unique_indexes: tuple[tuple[str, ...], ...] = ()
+
+    def create(self, db: sqlite_utils.Database) -> None:
+        columns = {name: self.types.get(name, str) for name in self.columns.split()}
+        db[self.name].create(  # type: ignore[union-attr]
+            columns, pk="id", not_null=set(self.not_null), foreign_keys=list(self.foreign_keys), if_not_exists=True
+        )
+        for index in self.indexes:
+            db[self.name].create_index(list(index), if_not_exists=True)  # type: ignore[union-attr]
+        for index in self.unique_indexes:
+            db[self.name].create_index(list(index), unique=True, if_not_exists=True)  # type: ignore[union-attr]
+
+
+ORDER_COLUMNS = (
+    "id customer_id seller_id item_id product quantity price currency status placed_at paid_at shipped_at "
+    "delivered_at cancelled_at estimated_delivery tracking_number refund_status"
 )
+
+# Parents before children: the order to create them in (and, reversed, to drop them).
+TABLES = (
+    Table("customers", "id name email", not_null=frozenset({"name", "email"}), unique_indexes=(("email",),)),
+    Table(
+        "sellers",
+        "id name rating positive_feedback_pct store_opened_at cancellation_policy cancellation_deadline_hours",
+        types={"rating": float, "positive_feedback_pct": float, "cancellation_deadline_hours": int},
+        not_null=frozenset({"name"}),
+    ),
+    Table(
+        "orders",
+        ORDER_COLUMNS,
+        types={"quantity": int, "price": float},
+        not_null=frozenset({"customer_id", "seller_id", "status", "placed_at"}),
+        foreign_keys=(("customer_id", "customers"), ("seller_id", "sellers")),
+        indexes=(("customer_id",),),
+    ),
+    Table(
+        "cancellation_requests",
+        "id order_id reason buyer_words created_at state responded_at seller_response_hours seller_note",
+        types={"id": int, "seller_response_hours": float},
+        not_null=frozenset({"order_id", "created_at", "state"}),
+        foreign_keys=(("order_id", "orders"),),
+        indexes=(("order_id",),),
+    ),
+    Table(
+        "seller_messages",
+        "id order_id customer_id seller_id body created_at",
+        types={"id": int},
+        not_null=frozenset({"order_id", "body", "created_at"}),
+        foreign_keys=(("order_id", "orders"), ("customer_id", "customers"), ("seller_id", "sellers")),
+    ),
+    Table(
+        "disputes",
+        "id order_id customer_id reason description evidence state created_at",
+        types={"id": int},
+        not_null=frozenset({"order_id", "state", "created_at"}),
+        foreign_keys=(("order_id", "orders"), ("customer_id", "customers")),
+        indexes=(("order_id",),),
+    ),
+    # Failed email checks, per order number (existing or not), to slow down guessing.
+    Table(
+        "verification_failures",
+        "id order_id created_at",
+        types={"id": int},
+        not_null=frozenset({"order_id", "created_at"}),
+        indexes=(("order_id", "created_at"),),
+    ),
+)
+TABLE_NAMES = tuple(table.name for table in TABLES)
 
 
 def create_schema(db: sqlite_utils.Database) -> None:
-    """Every table and index, on an empty database."""
-    db["customers"].create({"id": str, "name": str, "email": str}, pk="id", not_null={"name", "email"})
-    db["customers"].create_index(["email"], unique=True)
-    db["sellers"].create(
-        {
-            "id": str,
-            "name": str,
-            "rating": float,
-            "positive_feedback_pct": float,
-            "store_opened_at": str,
-            "cancellation_policy": str,
-            "cancellation_deadline_hours": int,
-        },
-        pk="id",
-        not_null={"name"},
-    )
-    db["orders"].create(
-        {
-            "id": str,
-            "customer_id": str,
-            "seller_id": str,
-            "item_id": str,
-            "product": str,
-            "quantity": int,
-            "price": float,
-            "currency": str,
-            "status": str,
-            "placed_at": str,
-            "paid_at": str,
-            "shipped_at": str,
-            "delivered_at": str,
-            "cancelled_at": str,
-            "estimated_delivery": str,
-            "tracking_number": str,
-            "refund_status": str,
-        },
-        pk="id",
-        not_null={"customer_id", "seller_id", "status", "placed_at"},
-        foreign_keys=[("customer_id", "customers"), ("seller_id", "sellers")],
-    )
-    db["orders"].create_index(["customer_id"])
-    db["cancellation_requests"].create(
-        {
-            "id": int,
-            "order_id": str,
-            "reason": str,
-            "buyer_words": str,
-            "created_at": str,
-            "state": str,
-            "responded_at": str,
-            "seller_response_hours": float,
-            "seller_note": str,
-        },
-        pk="id",
-        not_null={"order_id", "created_at", "state"},
-        foreign_keys=[("order_id", "orders")],
-    )
-    db["cancellation_requests"].create_index(["order_id"])
-    db["seller_messages"].create(
-        {
-            "id": int,
-            "order_id": str,
-            "customer_id": str,
-            "seller_id": str,
-            "body": str,
-            "created_at": str,
-        },
-        pk="id",
-        not_null={"order_id", "body", "created_at"},
-        foreign_keys=[("order_id", "orders"), ("customer_id", "customers"), ("seller_id", "sellers")],
-    )
-    db["disputes"].create(
-        {
-            "id": int,
-            "order_id": str,
-            "customer_id": str,
-            "reason": str,
-            "description": str,
-            "evidence": str,
-            "state": str,
-            "created_at": str,
-        },
-        pk="id",
-        not_null={"order_id", "state", "created_at"},
-        foreign_keys=[("order_id", "orders"), ("customer_id", "customers")],
-    )
-    db["disputes"].create_index(["order_id"])
-    create_verification_failures(db)
-
-
-def create_verification_failures(db: sqlite_utils.Database) -> None:
-    """Failed email checks, per order number (existing or not), to slow down guessing."""
-    db["verification_failures"].create(
-        {"id": int, "order_id": str, "created_at": str},
-        pk="id",
-        not_null={"order_id", "created_at"},
-        if_not_exists=True,
-    )
-    db["verification_failures"].create_index(["order_id", "created_at"], if_not_exists=True)
-
-
-def migrate(db: sqlite_utils.Database) -> None:
-    """Bring a database made by an older version up to date."""
-    if not db["verification_failures"].exists():
-        create_verification_failures(db)
+    """Every table and index, on an empty database (or the missing ones on an older one)."""
+    for table in TABLES:
+        table.create(db)
 
 
 def needs_migration(db: sqlite_utils.Database) -> bool:
-    return not db["verification_failures"].exists()
+    """A database made before a table was added."""
+    return any(not db[name].exists() for name in TABLE_NAMES)
+
+
+def migrate(db: sqlite_utils.Database) -> None:
+    """Bring a database made by an older version up to date: tables are only ever added."""
+    create_schema(db)
+
+
+def drop_all(db: sqlite_utils.Database) -> None:
+    for name in reversed(TABLE_NAMES):
+        if db[name].exists():
+            db[name].drop()  # type: ignore[union-attr]

@@ -32,6 +32,8 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DB_PATH = PROJECT_ROOT / "var" / "orders.db"
 DB_PATH_ENV = "ORDER_DB_PATH"
 
+# The buyer's own words are kept up to this length.
+MAX_BUYER_WORDS = 2000
 # What the request row of an order cancelled before payment says (for support, not buyers).
 UNPAID_CANCELLATION_NOTE = "Cancelled automatically: the order was never paid."
 
@@ -147,9 +149,7 @@ class OrderStore:
     def reset(self) -> None:
         """Drop everything and seed again, relative to now."""
         with self._write() as db:
-            for table in schema.TABLES:
-                if db[table].exists():
-                    db[table].drop()
+            schema.drop_all(db)
             self._create(db)
 
     # --- reads ---------------------------------------------------------------------------
@@ -271,20 +271,7 @@ class OrderStore:
             )
             if live:
                 return WriteResult(live[0]["id"], created=False)
-            table = db["cancellation_requests"]
-            table.insert(
-                {
-                    "order_id": order_id,
-                    "reason": reason,
-                    "buyer_words": (buyer_words or "")[:2000],
-                    "created_at": to_text(self.clock()),
-                    "state": RequestState.PENDING.value,
-                    "responded_at": None,
-                    "seller_response_hours": None,
-                    "seller_note": None,
-                }
-            )
-            return WriteResult(int(table.last_pk), created=True)
+            return _insert_request(db, order_id, reason, buyer_words, to_text(self.clock()), RequestState.PENDING)
 
     def cancel_unpaid_order(self, order_id: str, reason: str | None, buyer_words: str | None) -> WriteResult:
         """Cancel at once (nothing was paid); the request row keeps the buyer's reason."""
@@ -297,64 +284,73 @@ class OrderStore:
                 raise ValueError(f"order {order_id} is {order['status']}, not awaiting payment")
             now = to_text(self.clock())
             db["orders"].update(order_id, {"status": OrderStatus.CANCELLED.value, "cancelled_at": now})
-            table = db["cancellation_requests"]
-            table.insert(
-                {
-                    "order_id": order_id,
-                    "reason": reason,
-                    "buyer_words": (buyer_words or "")[:2000],
-                    "created_at": now,
-                    "state": RequestState.APPROVED.value,
-                    "responded_at": now,
-                    "seller_response_hours": 0.0,
-                    "seller_note": UNPAID_CANCELLATION_NOTE,
-                }
-            )
-            return WriteResult(int(table.last_pk), created=True)
+            answer = {"responded_at": now, "seller_response_hours": 0.0, "seller_note": UNPAID_CANCELLATION_NOTE}
+            return _insert_request(db, order_id, reason, buyer_words, now, RequestState.APPROVED, **answer)
 
     def record_seller_message(self, order_id: str, customer_id: str, body: str) -> WriteResult:
         """Keep the message sent through "Contact Now"; the same text twice is one message."""
         with self._write() as db:
             order = db["orders"].get(order_id)
             same = list(db["seller_messages"].rows_where("order_id = ? and body = ?", [order_id, body], limit=1))
-            if same:
-                return WriteResult(same[0]["id"], created=False)
-            table = db["seller_messages"]
-            table.insert(
-                {
-                    "order_id": order_id,
-                    "customer_id": customer_id,
-                    "seller_id": order["seller_id"],
-                    "body": body[:4000],
-                    "created_at": to_text(self.clock()),
-                }
-            )
-            return WriteResult(int(table.last_pk), created=True)
+            row = {
+                "order_id": order_id,
+                "customer_id": customer_id,
+                "seller_id": order["seller_id"],
+                "body": body[:4000],
+                "created_at": to_text(self.clock()),
+            }
+            return _insert_unless(db, "seller_messages", same, row)
 
     def open_dispute(
         self, order_id: str, customer_id: str, reason: str | None, description: str, evidence: str
     ) -> WriteResult:
         """Open a dispute; an order has at most one open dispute."""
         with self._write() as db:
-            live = list(
-                db["disputes"].rows_where("order_id = ? and state = ?", [order_id, DisputeState.OPEN.value], limit=1)
-            )
-            if live:
-                return WriteResult(live[0]["id"], created=False)
-            table = db["disputes"]
-            table.insert(
-                {
-                    "order_id": order_id,
-                    "customer_id": customer_id,
-                    "reason": reason,
-                    "description": description[:4000],
-                    "evidence": evidence[:4000],
-                    "state": DisputeState.OPEN.value,
-                    "created_at": to_text(self.clock()),
-                }
-            )
-            return WriteResult(int(table.last_pk), created=True)
+            live = _open_disputes(db, order_id)
+            row = {
+                "order_id": order_id,
+                "customer_id": customer_id,
+                "reason": reason,
+                "description": description[:4000],
+                "evidence": evidence[:4000],
+                "state": DisputeState.OPEN.value,
+                "created_at": to_text(self.clock()),
+            }
+            return _insert_unless(db, "disputes", live, row)
 
 
 def _open_disputes(db: sqlite_utils.Database, order_id: str) -> list[dict]:
     return list(db["disputes"].rows_where("order_id = ? and state = ?", [order_id, DisputeState.OPEN.value], limit=1))
+
+
+def _insert_request(
+    db: sqlite_utils.Database,
+    order_id: str,
+    reason: str | None,
+    buyer_words: str | None,
+    created_at: str | None,
+    state: RequestState,
+    **answer: Any,
+) -> WriteResult:
+    """A cancellation request row; ``answer`` holds the seller's side when it is known."""
+    table = db["cancellation_requests"]
+    row = {
+        "order_id": order_id,
+        "reason": reason,
+        "buyer_words": (buyer_words or "")[:MAX_BUYER_WORDS],
+        "created_at": created_at,
+        "state": state.value,
+        "responded_at": None,
+        "seller_response_hours": None,
+        "seller_note": None,
+    }
+    table.insert({**row, **answer})  # type: ignore[union-attr]
+    return WriteResult(int(table.last_pk), created=True)  # type: ignore[union-attr]
+
+
+def _insert_unless(db: sqlite_utils.Database, table: str, existing: list[dict], row: dict[str, Any]) -> WriteResult:
+    """Insert the row unless an equivalent one exists: a write asked for twice is made once."""
+    if existing:
+        return WriteResult(existing[0]["id"], created=False)
+    inserted = db[table].insert(row)  # type: ignore[union-attr]
+    return WriteResult(int(inserted.last_pk), created=True)

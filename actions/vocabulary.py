@@ -10,6 +10,7 @@ in :mod:`actions.replies`.
 from __future__ import annotations
 
 from enum import Enum
+from typing import TypeVar
 
 
 class OrderStatus(str, Enum):
@@ -58,10 +59,7 @@ class Reason(str, Enum):
     @classmethod
     def parse(cls, value: object) -> Reason | None:
         """A slot value as a reason; anything else (unset, unknown) as None."""
-        try:
-            return cls(value) if value else None
-        except ValueError:
-            return None
+        return parse(cls, value)
 
 
 REASON_INTENT_PREFIX = "reason_"
@@ -75,14 +73,6 @@ class Goal(str, Enum):
     CONTACT_SELLER = "contact_seller"
     DISPUTE = "dispute"
 
-    @classmethod
-    def parse(cls, value: object) -> Goal:
-        """A slot value as a goal; unset means the buyer wants to cancel (the product's aim)."""
-        try:
-            return cls(value) if value else cls.CANCEL
-        except ValueError:
-            return cls.CANCEL
-
 
 class Offer(str, Enum):
     """A write the assistant can do for the buyer, only after they confirm (slot ``pending_offer``)."""
@@ -93,9 +83,23 @@ class Offer(str, Enum):
     SEND_SELLER_MESSAGE = "send_seller_message"
     OPEN_DISPUTE = "open_dispute"
 
-    @classmethod
-    def parse(cls, value: object) -> Offer:
-        try:
-            return cls(value) if value else cls.NONE
-        except ValueError:
-            return cls.NONE
+
+E = TypeVar("E", bound=Enum)
+
+
+def parse(enum: type[E], value: object, default: E | None = None) -> E | None:
+    """The member whose value this is, or ``default`` (slot values come from outside)."""
+    try:
+        return enum(value) if value else default
+    except ValueError:
+        return default
+
+
+def goal_of(value: object) -> Goal:
+    """Unset or unknown means the buyer wants to cancel: the product's aim."""
+    return parse(Goal, value) or Goal.CANCEL
+
+
+def offer_of(value: object) -> Offer:
+    """Unset or unknown means nothing is offered."""
+    return parse(Offer, value) or Offer.NONE
