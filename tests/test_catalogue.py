@@ -55,10 +55,11 @@ def sentences_in(path: Path) -> list[str]:
     skip = docstrings(tree) | quiet_parts(tree)
     found = []
     for node in ast.walk(tree):
-        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in skip:
-            if sum(bool(WORD.match(token)) for token in node.value.split()) >= 4:
-                name = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path.name
-                found.append(f"{name}:{node.lineno}: {node.value[:60]!r}")
+        if not isinstance(node, ast.Constant) or not isinstance(node.value, str) or id(node) in skip:
+            continue
+        if sum(bool(WORD.match(token)) for token in node.value.split()) >= 4:
+            name = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path.name
+            found.append(f"{name}:{node.lineno}: {node.value[:60]!r}")
     return found
 
 
