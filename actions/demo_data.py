@@ -68,10 +68,10 @@ def seed_demo_data(db: sqlite_utils.Database, now: datetime) -> None:
     for request in requests:
         RequestState(request["state"])
         Reason(request["reason"])
-    db["customers"].insert_all(_rows("customers", data["customers"], now))  # type: ignore[union-attr]
-    db["sellers"].insert_all(_rows("sellers", data["sellers"], now))  # type: ignore[union-attr]
-    db["orders"].insert_all(orders)  # type: ignore[union-attr]
-    db["cancellation_requests"].insert_all(requests)  # type: ignore[union-attr]
+    db.table("customers").insert_all(_rows("customers", data["customers"], now))
+    db.table("sellers").insert_all(_rows("sellers", data["sellers"], now))
+    db.table("orders").insert_all(orders)
+    db.table("cancellation_requests").insert_all(requests)
 
 
 def main() -> None:

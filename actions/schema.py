@@ -21,13 +21,13 @@ class Table:
 
     def create(self, db: sqlite_utils.Database) -> None:
         columns = {name: self.types.get(name, str) for name in self.columns.split()}
-        db[self.name].create(  # type: ignore[union-attr]
+        db.table(self.name).create(
             columns, pk="id", not_null=set(self.not_null), foreign_keys=list(self.foreign_keys), if_not_exists=True
         )
         for index in self.indexes:
-            db[self.name].create_index(list(index), if_not_exists=True)  # type: ignore[union-attr]
+            db.table(self.name).create_index(list(index), if_not_exists=True)
         for index in self.unique_indexes:
-            db[self.name].create_index(list(index), unique=True, if_not_exists=True)  # type: ignore[union-attr]
+            db.table(self.name).create_index(list(index), unique=True, if_not_exists=True)
 
 
 ORDER_COLUMNS = (
@@ -95,7 +95,7 @@ def create_schema(db: sqlite_utils.Database) -> None:
 
 def needs_migration(db: sqlite_utils.Database) -> bool:
     """A database made before a table was added."""
-    return any(not db[name].exists() for name in TABLE_NAMES)
+    return any(not db.table(name).exists() for name in TABLE_NAMES)
 
 
 def migrate(db: sqlite_utils.Database) -> None:
@@ -105,5 +105,5 @@ def migrate(db: sqlite_utils.Database) -> None:
 
 def drop_all(db: sqlite_utils.Database) -> None:
     for name in reversed(TABLE_NAMES):
-        if db[name].exists():
-            db[name].drop()  # type: ignore[union-attr]
+        if db.table(name).exists():
+            db.table(name).drop()

@@ -131,13 +131,13 @@ class OrderStore:
 
     def _ensure_schema(self) -> None:
         db = self.db
-        if db["orders"].exists():
+        if db.table("orders").exists():
             if schema.needs_migration(db):
                 with self._write() as db:
                     schema.migrate(db)
             return
         with self._write() as db:
-            if db["orders"].exists():  # another process won the race
+            if db.table("orders").exists():  # another process won the race
                 return
             self._create(db)
 
@@ -156,18 +156,20 @@ class OrderStore:
 
     def customer_by_email(self, email: str) -> dict | None:
         rows = self._read(
-            lambda db: list(db["customers"].rows_where("lower(email) = lower(?)", [email.strip()], limit=1))
+            lambda db: list(db.table("customers").rows_where("lower(email) = lower(?)", [email.strip()], limit=1))
         )
         return rows[0] if rows else None
 
     def customer(self, customer_id: str) -> dict | None:
-        rows = self._read(lambda db: list(db["customers"].rows_where("id = ?", [customer_id], limit=1)))
+        rows = self._read(lambda db: list(db.table("customers").rows_where("id = ?", [customer_id], limit=1)))
         return rows[0] if rows else None
 
     def order_for_customer(self, order_id: str, customer_id: str) -> dict | None:
         """The order, only if it belongs to this customer: foreign and unknown look the same."""
         rows = self._read(
-            lambda db: list(db["orders"].rows_where("id = ? and customer_id = ?", [order_id, customer_id], limit=1))
+            lambda db: list(
+                db.table("orders").rows_where("id = ? and customer_id = ?", [order_id, customer_id], limit=1)
+            )
         )
         return rows[0] if rows else None
 
@@ -187,17 +189,17 @@ class OrderStore:
 
     def orders_for_customer(self, customer_id: str) -> list[dict]:
         return self._read(
-            lambda db: list(db["orders"].rows_where("customer_id = ?", [customer_id], order_by="placed_at desc"))
+            lambda db: list(db.table("orders").rows_where("customer_id = ?", [customer_id], order_by="placed_at desc"))
         )
 
     def seller(self, seller_id: str) -> dict | None:
-        rows = self._read(lambda db: list(db["sellers"].rows_where("id = ?", [seller_id], limit=1)))
+        rows = self._read(lambda db: list(db.table("sellers").rows_where("id = ?", [seller_id], limit=1)))
         return rows[0] if rows else None
 
     def latest_cancellation_request(self, order_id: str) -> dict | None:
         rows = self._read(
             lambda db: list(
-                db["cancellation_requests"].rows_where(
+                db.table("cancellation_requests").rows_where(
                     "order_id = ?", [order_id], order_by="created_at desc, id desc", limit=1
                 )
             )
@@ -206,23 +208,27 @@ class OrderStore:
 
     def cancellation_requests(self, order_id: str) -> list[dict]:
         return self._read(
-            lambda db: list(db["cancellation_requests"].rows_where("order_id = ?", [order_id], order_by="id"))
+            lambda db: list(db.table("cancellation_requests").rows_where("order_id = ?", [order_id], order_by="id"))
         )
 
     def open_dispute_for(self, order_id: str) -> dict | None:
         rows = self._read(
             lambda db: list(
-                db["disputes"].rows_where("order_id = ? and state = ?", [order_id, DisputeState.OPEN.value], limit=1)
+                db.table("disputes").rows_where(
+                    "order_id = ? and state = ?", [order_id, DisputeState.OPEN.value], limit=1
+                )
             )
         )
         return rows[0] if rows else None
 
     def seller_messages(self, order_id: str) -> list[dict]:
-        return self._read(lambda db: list(db["seller_messages"].rows_where("order_id = ?", [order_id], order_by="id")))
+        return self._read(
+            lambda db: list(db.table("seller_messages").rows_where("order_id = ?", [order_id], order_by="id"))
+        )
 
     def likely_duplicates(self, order_id: str) -> list[dict]:
         """Other live orders of the same listing by the same buyer, placed close together."""
-        order = self._read(lambda db: list(db["orders"].rows_where("id = ?", [order_id], limit=1)))
+        order = self._read(lambda db: list(db.table("orders").rows_where("id = ?", [order_id], limit=1)))
         if not order:
             return []
         order = order[0]
@@ -231,7 +237,7 @@ class OrderStore:
         window = (to_text(placed - DUPLICATE_WINDOW), to_text(placed + DUPLICATE_WINDOW))
         return self._read(
             lambda db: list(
-                db["orders"].rows_where(
+                db.table("orders").rows_where(
                     "customer_id = ? and item_id = ? and id != ? and status not in (?, ?) "
                     "and placed_at between ? and ?",
                     [
@@ -250,20 +256,22 @@ class OrderStore:
     def recent_verification_failures(self, order_id: str, window: timedelta) -> int:
         since = to_text(self.clock() - window)
         return self._read(
-            lambda db: db["verification_failures"].count_where("order_id = ? and created_at >= ?", [order_id, since])
+            lambda db: db.table("verification_failures").count_where(
+                "order_id = ? and created_at >= ?", [order_id, since]
+            )
         )
 
     # --- writes --------------------------------------------------------------------------
 
     def record_verification_failure(self, order_id: str) -> None:
         with self._write() as db:
-            db["verification_failures"].insert({"order_id": order_id[:32], "created_at": to_text(self.clock())})
+            db.table("verification_failures").insert({"order_id": order_id[:32], "created_at": to_text(self.clock())})
 
     def record_cancellation_request(self, order_id: str, reason: str | None, buyer_words: str | None) -> WriteResult:
         """Submit a request to the seller; a second submit returns the live one instead."""
         with self._write() as db:
             live = list(
-                db["cancellation_requests"].rows_where(
+                db.table("cancellation_requests").rows_where(
                     "order_id = ? and state in (?, ?)",
                     [order_id, RequestState.PENDING.value, RequestState.APPROVED.value],
                     limit=1,
@@ -276,22 +284,22 @@ class OrderStore:
     def cancel_unpaid_order(self, order_id: str, reason: str | None, buyer_words: str | None) -> WriteResult:
         """Cancel at once (nothing was paid); the request row keeps the buyer's reason."""
         with self._write() as db:
-            order = db["orders"].get(order_id)
+            order = db.table("orders").get(order_id)
             if order["status"] == OrderStatus.CANCELLED.value:
-                existing = list(db["cancellation_requests"].rows_where("order_id = ?", [order_id], limit=1))
+                existing = list(db.table("cancellation_requests").rows_where("order_id = ?", [order_id], limit=1))
                 return WriteResult(existing[0]["id"] if existing else 0, created=False)
             if order["status"] != OrderStatus.AWAITING_PAYMENT.value:
                 raise ValueError(f"order {order_id} is {order['status']}, not awaiting payment")
             now = to_text(self.clock())
-            db["orders"].update(order_id, {"status": OrderStatus.CANCELLED.value, "cancelled_at": now})
+            db.table("orders").update(order_id, {"status": OrderStatus.CANCELLED.value, "cancelled_at": now})
             answer = {"responded_at": now, "seller_response_hours": 0.0, "seller_note": UNPAID_CANCELLATION_NOTE}
             return _insert_request(db, order_id, reason, buyer_words, now, RequestState.APPROVED, **answer)
 
     def record_seller_message(self, order_id: str, customer_id: str, body: str) -> WriteResult:
         """Keep the message sent through "Contact Now"; the same text twice is one message."""
         with self._write() as db:
-            order = db["orders"].get(order_id)
-            same = list(db["seller_messages"].rows_where("order_id = ? and body = ?", [order_id, body], limit=1))
+            order = db.table("orders").get(order_id)
+            same = list(db.table("seller_messages").rows_where("order_id = ? and body = ?", [order_id, body], limit=1))
             row = {
                 "order_id": order_id,
                 "customer_id": customer_id,
@@ -320,7 +328,9 @@ class OrderStore:
 
 
 def _open_disputes(db: sqlite_utils.Database, order_id: str) -> list[dict]:
-    return list(db["disputes"].rows_where("order_id = ? and state = ?", [order_id, DisputeState.OPEN.value], limit=1))
+    return list(
+        db.table("disputes").rows_where("order_id = ? and state = ?", [order_id, DisputeState.OPEN.value], limit=1)
+    )
 
 
 def _insert_request(
@@ -333,7 +343,7 @@ def _insert_request(
     **answer: Any,
 ) -> WriteResult:
     """A cancellation request row; ``answer`` holds the seller's side when it is known."""
-    table = db["cancellation_requests"]
+    table = db.table("cancellation_requests")
     row = {
         "order_id": order_id,
         "reason": reason,
@@ -344,13 +354,13 @@ def _insert_request(
         "seller_response_hours": None,
         "seller_note": None,
     }
-    table.insert({**row, **answer})  # type: ignore[union-attr]
-    return WriteResult(int(table.last_pk), created=True)  # type: ignore[union-attr]
+    table.insert({**row, **answer})
+    return WriteResult(int(table.last_pk or 0), created=True)
 
 
 def _insert_unless(db: sqlite_utils.Database, table: str, existing: list[dict], row: dict[str, Any]) -> WriteResult:
     """Insert the row unless an equivalent one exists: a write asked for twice is made once."""
     if existing:
         return WriteResult(existing[0]["id"], created=False)
-    inserted = db[table].insert(row)  # type: ignore[union-attr]
-    return WriteResult(int(inserted.last_pk), created=True)
+    inserted = db.table(table).insert(row)
+    return WriteResult(int(inserted.last_pk or 0), created=True)
