@@ -1,7 +1,7 @@
 """Custom actions of the order-cancellation assistant.
 
-Layout: ``store`` (the SQLite order store), ``guidance`` (the SPEC §4 rules, no Rasa),
-``identity`` (who the buyer is), ``context`` (turning rows and trackers into facts),
-``forms`` (the order form's validation), ``order_actions`` and ``help_actions`` (thin
-adapters that speak).
+Layers (README, "How it is built"): the Rasa adapters (``forms``, ``order_actions``,
+``help_actions``, with ``adapter`` and ``conversation``) call the Rasa-free ``service``,
+which uses the rules (``guidance``, ``seller_message``) and the ``store``. Terms come from
+``vocabulary``, every sentence from the ``replies`` catalogue.
 """

@@ -1,4 +1,4 @@
-"""The guidance rules (SPEC §4): what a buyer should do with an order, and why.
+"""The guidance rules (docs/product.md §4): what a buyer should do with an order, and why.
 
 Plain Python with no Rasa imports and no sentences, so a support lead can read the rules
 and the tests can check them as a table. The service turns a database row into

@@ -1,4 +1,4 @@
-"""Who the buyer is (SPEC §5): a signed identity from the channel, or a matching email.
+"""Who the buyer is (docs/product.md §5): a signed identity from the channel, or a matching email.
 
 No Rasa imports: the action adapters pass in message metadata and slot values.
 """

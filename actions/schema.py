@@ -1,4 +1,4 @@
-"""The order database's tables (SPEC §3, docs/product.md) and the one migration older files
+"""The order database's tables (docs/product.md §3) and the one migration older files
 need. Each table is declared once, as data: its columns, key, required columns, links and
 indexes."""
 

@@ -1,4 +1,4 @@
-"""The message to the seller that the assistant drafts for the buyer (SPEC §4, "Contact
+"""The message to the seller that the assistant drafts for the buyer (docs/product.md §4, "Contact
 seller"): polite, with the order number and the reason. No Rasa imports, no sentences: the
 wording is in :mod:`actions.replies`.
 """

@@ -120,5 +120,5 @@ def chat(stack) -> Conversation:
 
 @pytest.fixture(autouse=True)
 def fresh_demo_data(stack) -> None:
-    """Each conversation starts from SPEC §3's demo data."""
+    """Each conversation starts from docs/product.md §3's demo data."""
     stack.store().reset()

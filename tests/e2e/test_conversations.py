@@ -1,5 +1,5 @@
 """Whole conversations through the REST channel, with the real Rasa and action servers:
-every guidance path of SPEC §4, identity checks, interruptions and hostile input."""
+every guidance path of docs/product.md §4, identity checks, interruptions and hostile input."""
 
 from __future__ import annotations
 
