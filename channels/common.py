@@ -1,0 +1,102 @@
+"""What the messaging platforms share: the answer of a channel that is not configured, the
+routes every configured one starts from, and buttons as a numbered list.
+
+A numbered list is read back from the conversation itself (its latest bot message), never
+from process memory, so any server process that can read the tracker store can map "2" to
+the second button.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+from rasa.shared.core.events import BotUttered, Event
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+logger = logging.getLogger(__name__)
+
+NUMBERED_TTL_SECONDS = 3600
+MAX_CHOICE_DIGITS = 3
+
+
+class PlatformChannel:
+    """Mixin for an input channel: its name, and so its webhook's address
+    (``/webhooks/<platform>/webhook``), as a class attribute."""
+
+    platform: ClassVar[str]
+
+    @classmethod
+    def name(cls) -> str:
+        return cls.platform
+
+
+def not_configured_blueprint(name: str, missing: list[str]) -> Blueprint:
+    """Routes that say the channel is off, so a webhook pointed here learns why."""
+    logger.warning(f"{name} channel is not configured (missing: {', '.join(missing)}); it answers 503")
+    blueprint = Blueprint(f"{name}_webhook", __name__)
+
+    @blueprint.route("/", methods=["GET"])
+    async def health(_: Request) -> HTTPResponse:
+        return response.json({"status": "not configured", "missing": missing}, status=503)
+
+    @blueprint.route("/webhook", methods=["GET", "POST"])
+    async def webhook(_: Request) -> HTTPResponse:
+        return response.json({"error": f"{name} is not configured"}, status=503)
+
+    return blueprint
+
+
+def configured_blueprint(blueprint_name: str) -> Blueprint:
+    """A channel's blueprint with its health route; the channel adds its webhook."""
+    blueprint = Blueprint(blueprint_name, __name__)
+
+    @blueprint.route("/", methods=["GET"])
+    async def health(_: Request) -> HTTPResponse:
+        return response.json({"status": "ok"})
+
+    return blueprint
+
+
+def missing_settings(settings: dict[str, Any]) -> list[str]:
+    return [name for name, value in settings.items() if not value]
+
+
+# --- numbered buttons ------------------------------------------------------------------
+
+
+def numbered_text(text: str, buttons: list[dict[str, Any]]) -> str:
+    """Buttons as a numbered list under the message, to be answered with a number."""
+    lines = [f"{index}. {button.get('title', '')}" for index, button in enumerate(buttons, start=1)]
+    return text + "\n\n" + "\n".join(lines) + "\n\nReply with a number, or in your own words."
+
+
+def bare_number(text: str) -> int | None:
+    """The number a message consists of ("2", " 2 "), or None. Only short numbers count:
+    a list is never that long, and an order number is not a choice."""
+    stripped = text.strip()
+    return int(stripped) if stripped.isdecimal() and len(stripped) <= MAX_CHOICE_DIGITS else None
+
+
+def latest_bot_buttons(events: Sequence[Event], now: float, ttl: float = NUMBERED_TTL_SECONDS) -> list[dict[str, Any]]:
+    """The buttons of the conversation's latest bot message, if it was sent less than `ttl`
+    seconds before `now`; otherwise (no bot message, no buttons, too old) none."""
+    for event in reversed(events):
+        if isinstance(event, BotUttered):
+            buttons = event.data.get("buttons") or []
+            if now - event.timestamp > ttl or not isinstance(buttons, list):
+                return []
+            return [button for button in buttons if isinstance(button, dict)]
+    return []
+
+
+def chosen_payload(text: str, buttons: list[dict[str, Any]]) -> str:
+    """A bare number naming one of `buttons` (counting from 1) becomes its payload; any
+    other text, a number out of range or a button without a payload leaves `text` as it is."""
+    number = bare_number(text)
+    if number is None or not 1 <= number <= len(buttons):
+        return text
+    return str(buttons[number - 1].get("payload") or "") or text
