@@ -17,6 +17,8 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from actions.replies import render, say
+
 logger = logging.getLogger(__name__)
 
 NUMBERED_TTL_SECONDS = 3600
@@ -71,7 +73,7 @@ def missing_settings(settings: dict[str, Any]) -> list[str]:
 def numbered_text(text: str, buttons: list[dict[str, Any]]) -> str:
     """Buttons as a numbered list under the message, to be answered with a number."""
     lines = [f"{index}. {button.get('title', '')}" for index, button in enumerate(buttons, start=1)]
-    return text + "\n\n" + "\n".join(lines) + "\n\nReply with a number, or in your own words."
+    return text + "\n\n" + "\n".join(lines) + "\n\n" + render(say("channel.numbered_footer"))
 
 
 def bare_number(text: str) -> int | None:

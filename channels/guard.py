@@ -17,12 +17,11 @@ from rasa.core.channels.channel import OutputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
 from sanic import Blueprint
 
+from actions.replies import render, say
+
 logger = logging.getLogger(__name__)
 
-TRY_AGAIN = (
-    "Sorry, I couldn't finish that just now — please try again in a moment. "
-    "Anything already done is kept, and nothing will be done twice."
-)
+TRY_AGAIN = render(say("channel.try_again"))
 
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
 

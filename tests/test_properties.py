@@ -12,14 +12,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.forms import ValidateOrderForm
-from actions.facts import OrderFacts, RequestFacts, SellerFacts
-from actions.guidance import Status
-from actions.vocabulary import Offer, Reason
-from tests.support.rendered import guide_cancellation, guide_dispute
-from actions.identity import normalise_email, normalise_order_id
 from actions.demo_data import open_demo_store
+from actions.facts import OrderFacts, RequestFacts, SellerFacts
+from actions.forms import ValidateOrderForm
+from actions.guidance import Status
+from actions.identity import normalise_email, normalise_order_id
+from actions.vocabulary import Offer, Reason
 from tests.conftest import NOW
+from tests.support.rendered import guide_cancellation, guide_dispute
 from tests.test_actions import make_tracker
 
 PROPERTY_SETTINGS = settings(

@@ -11,10 +11,10 @@ import pytest
 from actions.demo_data import open_demo_store
 from actions.store import OrderStore, StoreUnavailable, to_datetime
 from actions.vocabulary import OrderStatus, RequestState
+from tests.conftest import NOW
 
 APPROVED, DECLINED, PENDING = RequestState.APPROVED, RequestState.DECLINED, RequestState.PENDING
 AWAITING_PAYMENT, CANCELLED = OrderStatus.AWAITING_PAYMENT, OrderStatus.CANCELLED
-from tests.conftest import NOW
 
 ALEX = "C1"
 

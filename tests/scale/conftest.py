@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.stack import ROOT, free_port, service_env, start_action_server, start_rasa, wait_for
 from tests.support.services import Nginx, Postgres, Redis, ensure_packages
+from tests.support.stack import ROOT, free_port, service_env, start_action_server, start_rasa, wait_for
 
 MODEL = ROOT / "models" / "current.tar.gz"
 AUTH_TOKEN = "scale-test-api-token-0123456789"
