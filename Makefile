@@ -17,22 +17,34 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export PYTHONWARNINGS := ignore::DeprecationWarning
 export PYTHONHASHSEED := 0
 
-.PHONY: help setup web browser run shell actions train db reset-db test lint unit validate \
-        story-test e2e test-scale bench bench-training bench-smoke cross-validate nlu-report lock clean
+.PHONY: help setup setup-runtime web browser run shell actions train db reset-db test lint typecheck unit \
+        validate story-test e2e test-scale bench bench-training bench-smoke cross-validate nlu-report lock clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
 
+# Two locks: requirements.lock is what the assistant runs on (Rasa, rasa-sdk, spaCy data,
+# sqlite-utils); requirements-dev.lock adds the test, lint and type-check tools (pytest, ruff,
+# mypy, Playwright, ...) at the same pins for shared packages. `make setup` installs both.
+# To only run the assistant, `make setup-runtime` (or `pip install -r requirements.lock`)
+# installs the runtime lock alone; `make run`, `make shell` and `make train` need no more.
 $(STAMPS)/venv: requirements.lock
 	@python=$$(scripts/find-python.sh) || exit 1; \
 	  if [ ! -x $(PY) ]; then echo "creating $(VENV) with $$python"; $$python -m venv $(VENV); fi
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock
 	@mkdir -p $(STAMPS) && touch $@
 
+# Its own stamp, so a new test tool does not rebuild the spaCy pipeline and retrain the model.
+$(STAMPS)/dev: $(STAMPS)/venv requirements.lock requirements-dev.lock
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock -r requirements-dev.lock
+	@mkdir -p $(STAMPS) && touch $@
+
 $(SPACY_MODEL)/meta.json: scripts/build_spacy_model.py $(STAMPS)/venv
 	$(PY) scripts/build_spacy_model.py
 
-setup: $(STAMPS)/venv $(SPACY_MODEL)/meta.json web  ## create the venv, build the spaCy pipeline and the page
+setup: setup-runtime $(STAMPS)/dev  ## create the venv (runtime + dev tools), build the spaCy pipeline and the page
+
+setup-runtime: $(STAMPS)/venv $(SPACY_MODEL)/meta.json web  ## the same without the test and lint tools
 
 web/node_modules/.package-lock.json: web/package.json web/package-lock.json
 	@command -v npm >/dev/null || { echo "error: npm is missing (Debian: apt-get install nodejs npm)"; exit 1; }
@@ -49,13 +61,13 @@ $(MODEL): $(TRAIN_DATA) $(SPACY_MODEL)/meta.json
 	$(RASA) train --data data --domain domain --config config.yml --out models \
 	  --fixed-model-name current
 
-train: setup $(MODEL)  ## train a model if there is none or the data changed
+train: setup-runtime $(MODEL)  ## train a model if there is none or the data changed
 
 db: $(STAMPS)/venv  ## create and seed the order database if missing
-	$(PY) -m actions.store
+	$(PY) -m actions.demo_data
 
 reset-db: $(STAMPS)/venv  ## drop the demo data and seed it again, relative to now
-	$(PY) -m actions.store --reset
+	$(PY) -m actions.demo_data --reset
 
 run: train db  ## start the assistant: action server, Rasa server and the chat page (:8080)
 	scripts/run.sh web
@@ -63,14 +75,17 @@ run: train db  ## start the assistant: action server, Rasa server and the chat p
 shell: train db  ## talk to the assistant in the terminal (rasa shell)
 	scripts/run.sh shell
 
-actions: setup db  ## start only the action server (port 5055)
+actions: setup-runtime db  ## start only the action server (port 5055)
 	$(VENV)/bin/rasa run actions --actions actions --port 5055
 
-test: setup lint unit validate train story-test e2e bench-smoke  ## run every test
+test: setup lint typecheck unit validate train story-test e2e bench-smoke  ## run every test
 
-lint: $(STAMPS)/venv
-	$(VENV)/bin/ruff check actions channels tests scripts bench
-	$(VENV)/bin/ruff format --check actions channels tests scripts bench
+lint: $(STAMPS)/dev  ## ruff: lint and formatting
+	$(VENV)/bin/ruff check actions addons channels tests scripts bench
+	$(VENV)/bin/ruff format --check actions addons channels tests scripts bench
+
+typecheck: $(STAMPS)/dev  ## mypy (settings in pyproject.toml)
+	$(VENV)/bin/mypy actions addons channels
 
 unit: setup  ## pytest unit tests (store, rules, identity, actions)
 	$(PY) -m pytest -q tests --ignore=tests/e2e --ignore=tests/scale
@@ -82,10 +97,10 @@ story-test: train  ## Rasa test stories for every guidance path and interruption
 	$(RASA) test core --model $(MODEL) --stories tests/test_stories.yml \
 	  --fail-on-prediction-errors --out results/tmp/core
 
-e2e: train browser  ## conversations, channels and the chat page against the real servers
+e2e: $(STAMPS)/dev train browser  ## conversations, channels and the chat page against the real servers
 	$(PY) -m pytest -q tests/e2e
 
-test-scale: train  ## PostgreSQL + Redis + nginx + 2 Rasa + 2 action servers: load and faults
+test-scale: $(STAMPS)/dev train  ## PostgreSQL + Redis + nginx + 2 Rasa + 2 action servers: load and faults
 	$(PY) -m pytest -q tests/scale
 
 bench: train db  ## benchmark ours vs stock rasa init: results/bench.md (about 30 minutes)
@@ -102,9 +117,19 @@ cross-validate: train  ## 5-fold NLU cross-validation + the blind held-out set, 
 
 nlu-report: cross-validate  ## the NLU quality report (same as cross-validate)
 
-lock: $(STAMPS)/venv  ## regenerate requirements.lock from requirements.in
-	$(VENV)/bin/uv pip compile requirements.in --python-version 3.10 \
-	  --python-platform x86_64-unknown-linux-gnu -o requirements.lock
+# The runtime lock first: the dev lock is constrained by it (-c requirements.lock). Current
+# pins are kept unless an .in file asks otherwise, and a lock whose content did not change
+# is left untouched: a newer requirements.lock would rebuild the spaCy pipeline and retrain.
+LOCK_TARGET := --python-version 3.10 --python-platform x86_64-unknown-linux-gnu
+lock: $(STAMPS)/dev  ## regenerate requirements.lock and requirements-dev.lock from the .in files
+	@set -e; for name in requirements requirements-dev; do \
+	  cp $$name.lock $$name.lock.new 2>/dev/null || true; \
+	  $(VENV)/bin/uv pip compile --quiet $$name.in $(LOCK_TARGET) -o $$name.lock.new \
+	    --custom-compile-command "uv pip compile $$name.in $(LOCK_TARGET) -o $$name.lock" \
+	    || { rm -f $$name.lock.new; exit 1; }; \
+	  if cmp -s $$name.lock.new $$name.lock; then rm $$name.lock.new; echo "$$name.lock: unchanged"; \
+	  else mv $$name.lock.new $$name.lock; echo "$$name.lock: updated"; fi; \
+	done
 
 clean:  ## remove the venv, builds, models and the database
 	rm -rf $(VENV) $(STAMPS) build models/*.tar.gz var results/tmp

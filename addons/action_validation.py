@@ -15,6 +15,7 @@ from typing import Any
 
 from jsonschema import ValidationError, validators
 from jsonschema.exceptions import best_match
+from jsonschema.protocols import Validator
 from rasa.core.actions.action import RemoteAction
 from rasa.shared.constants import DOCS_BASE_URL
 
@@ -22,9 +23,9 @@ ORIGINAL = RemoteAction._validate_action_result
 
 
 @cache
-def response_validator() -> Any:
+def response_validator() -> Validator:
     schema = RemoteAction.action_response_format_spec()
-    validator_class = validators.validator_for(schema)
+    validator_class: type[Validator] = validators.validator_for(schema)
     validator_class.check_schema(schema)
     return validator_class(schema)
 
@@ -43,4 +44,5 @@ def validate_action_result(self: RemoteAction, result: dict[str, Any]) -> bool:
 
 
 def install() -> None:
-    RemoteAction._validate_action_result = validate_action_result
+    # Replacing Rasa's method is the point; mypy still checks that the signatures match.
+    RemoteAction._validate_action_result = validate_action_result  # type: ignore[method-assign]

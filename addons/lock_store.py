@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import redis
 from rasa.core.lock import TicketLock
@@ -28,7 +28,7 @@ logger = logging.getLogger(__name__)
 Result = TypeVar("Result")
 # A change gets the current lock (None when there is none) and returns the lock to store
 # (None deletes it) and a result for the caller.
-Change = Callable[[TicketLock | None], "tuple[TicketLock | None, Result]"]
+Change = Callable[[TicketLock | None], tuple[TicketLock | None, Result]]
 
 MAX_CONFLICT_RETRIES = 1000
 
@@ -44,14 +44,16 @@ class AtomicRedisLockStore(RedisLockStore):
     def _key(self, conversation_id: str) -> str:
         return self.key_prefix + conversation_id
 
-    def _atomically(self, conversation_id: str, change: Change) -> Result:
+    def _atomically(self, conversation_id: str, change: Change[Result]) -> Result:
         """Apply `change` to the stored lock; retry when another server changed it meanwhile."""
         key = self._key(conversation_id)
         with self.red.pipeline() as pipe:
             for _ in range(MAX_CONFLICT_RETRIES):
                 try:
                     pipe.watch(key)
-                    raw = pipe.get(key)
+                    # Between WATCH and MULTI a pipeline runs each command at once and
+                    # returns its reply; the stubs type every pipeline command as queued.
+                    raw = cast("bytes | None", pipe.get(key))
                     current = TicketLock.from_dict(json.loads(raw)) if raw else None
                     updated, result = change(current)
                     pipe.multi()

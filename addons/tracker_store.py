@@ -160,7 +160,7 @@ def deserialise_events(serialised: list[dict[str, Any]]) -> list[Event]:
     """What `rasa.shared.core.events.deserialise_events` returns, with the class lookup cached."""
     events = []
     for parameters in serialised:
-        event_class = event_classes().get(parameters.get("event"))
+        event_class = event_classes().get(parameters.get("event", ""))
         event = event_class._from_parameters(parameters) if event_class else Event.from_parameters(parameters)
         if event:
             events.append(event)

@@ -1,4 +1,5 @@
-"""The cached validation of action-server responses behaves as Rasa's own."""
+"""The cached validation of action-server responses behaves as Rasa's own; Rasa builds
+our lock store from the scale-out endpoints."""
 
 from __future__ import annotations
 
@@ -7,9 +8,13 @@ from unittest import mock
 import pytest
 from jsonschema import ValidationError
 from rasa.core.actions.action import RemoteAction
+from rasa.core.lock_store import LockStore
+from rasa.utils.endpoints import read_endpoint_config
 
 import addons  # noqa: F401 (installs the cached validation)
 from addons import action_validation
+from addons.lock_store import AtomicRedisLockStore
+from tests.test_tracker_store import ROOT, SCALE_ENV
 
 GOOD = {"events": [{"event": "slot", "name": "order_id", "value": "8100000000000002"}], "responses": [{"text": "ok"}]}
 BAD = [
@@ -45,3 +50,15 @@ def test_schema_is_checked_once():
         for _ in range(5):
             RemoteAction("x", None)._validate_action_result(GOOD)
     assert check.call_count == 1
+
+
+def test_the_scale_endpoints_get_the_atomic_lock_store(monkeypatch):
+    """Rasa builds our lock store from deploy/endpoints.scale.yml's `lock_store` section
+    (through `endpoint_config`) with the address it names; redis-py connects only on the
+    first command, so nothing is reached."""
+    for name, value in SCALE_ENV.items():
+        monkeypatch.setenv(name, value)
+    store = LockStore.create(read_endpoint_config(str(ROOT / "deploy" / "endpoints.scale.yml"), "lock_store"))
+    assert type(store) is AtomicRedisLockStore
+    connection = store.red.connection_pool.connection_kwargs
+    assert (connection["host"], connection["port"], connection["db"]) == ("redis.invalid", 6380, 2)

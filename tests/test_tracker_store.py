@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import pytest
 import yaml
@@ -20,7 +21,7 @@ from rasa.shared.core.events import (
     UserUttered,
 )
 from rasa.shared.core.trackers import DialogueStateTracker
-from rasa.utils.endpoints import EndpointConfig
+from rasa.utils.endpoints import EndpointConfig, read_endpoint_config
 
 from addons.tracker_store import WindowedTrackerStore
 
@@ -160,5 +161,39 @@ def test_the_shipped_endpoints_use_it(domain):
     config = yaml.safe_load((ROOT / "endpoints.yml").read_text())["tracker_store"]
     store = TrackerStore.create(EndpointConfig.from_dict(config), domain)
     assert isinstance(getattr(store, "_tracker_store", store), WindowedTrackerStore)
-    scale = yaml.safe_load((ROOT / "deploy" / "endpoints.scale.yml").read_text())["tracker_store"]
-    assert scale["type"] == "SQL" and SQLTrackerStore  # the scale-out store is Rasa's own
+
+
+# Everything deploy/endpoints.scale.yml names; the hosts are in the reserved .invalid domain.
+SCALE_ENV = {
+    "ACTION_ENDPOINT_URL": "http://actions.invalid:5055/webhook",
+    "DB_HOST": "db.invalid",
+    "DB_PORT": "5433",
+    "DB_NAME": "orders",
+    "DB_USER": "rasa",
+    "DB_PASSWORD": "secret",
+    "REDIS_HOST": "redis.invalid",
+    "REDIS_PORT": "6380",
+    "REDIS_DB": "2",
+}
+
+
+def test_the_scale_endpoints_use_rasas_sql_store(domain, monkeypatch):
+    """`rasa run --endpoints deploy/endpoints.scale.yml` gets Rasa's own SQL store for
+    PostgreSQL at the configured address. Rasa connects when it creates the tables, so that
+    step is replaced: nothing is reached (Rasa would retry an unreachable host forever)."""
+    for name, value in SCALE_ENV.items():
+        monkeypatch.setenv(name, value)
+    config = read_endpoint_config(str(ROOT / "deploy" / "endpoints.scale.yml"), "tracker_store")
+    with mock.patch.object(SQLTrackerStore.Base.metadata, "create_all") as create_tables:
+        store = TrackerStore.create(config, domain)
+    assert type(store) is SQLTrackerStore
+    url = store.engine.url
+    assert (url.drivername, url.host, url.port, url.database, url.username, url.password) == (
+        "postgresql",
+        "db.invalid",
+        5433,
+        "orders",
+        "rasa",
+        "secret",
+    )
+    create_tables.assert_called_once_with(store.engine)

@@ -1,9 +1,13 @@
 """The chat page in a real headless Chromium (Debian's), driven by Playwright: a whole
 cancellation by clicking and typing, a reload in the middle, safe rendering of bot text.
-Every request that is not to this machine is blocked. Screenshots go to test-artifacts/."""
+Every request that is not to this machine is blocked. Screenshots go to test-artifacts/.
+
+Playwright (requirements-dev.lock) and Chromium (`make browser`) are required: without
+either these tests fail, they are never skipped."""
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -14,21 +18,26 @@ from urllib.parse import urlsplit
 
 import pytest
 import requests
+from playwright.sync_api import expect, sync_playwright
 
 from tests.e2e.conftest import ROOT, free_port, wait_for
 
 ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "[::1]", "::1"}
 EMAIL = "alex.buyer@example.com"
 
-playwright_api = pytest.importorskip("playwright.sync_api")
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """Debian's chromium: on PATH, or where Debian puts it."""
+    path = shutil.which("chromium") or "/usr/bin/chromium"
+    if not (Path(path).is_file() and os.access(path, os.X_OK)):
+        pytest.fail(f"Chromium is missing ({path}): `make browser` installs Debian's chromium")
+    return path
 
 
 @pytest.fixture(scope="module")
-def page_url(stack, tmp_path_factory):
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Chromium is missing: `make browser` installs Debian's chromium")
+def page_url(chromium, stack, tmp_path_factory):
     port = free_port()
     log = tmp_path_factory.mktemp("web") / "web.log"
     server = subprocess.Popen(
@@ -54,12 +63,12 @@ def page_url(stack, tmp_path_factory):
 
 
 @pytest.fixture
-def browser_page(page_url):
+def browser_page(chromium, page_url):
     ARTIFACTS.mkdir(exist_ok=True)
     blocked: list[str] = []
-    with playwright_api.sync_playwright() as playwright:
+    with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
+            executable_path=chromium,
             headless=True,
             args=[
                 "--no-sandbox",
@@ -105,7 +114,7 @@ def wait_for_bot(page, pattern: str, timeout: float = 45) -> str:
 
 def wait_online(page) -> None:
     # The page's CSP forbids eval, so waits go through locators, not wait_for_function.
-    playwright_api.expect(page.get_by_test_id("status")).to_have_text("online", timeout=30000)
+    expect(page.get_by_test_id("status")).to_have_text("online", timeout=30000)
 
 
 def type_message(page, text: str) -> None:
@@ -167,7 +176,7 @@ def test_signed_in_buyer_is_not_asked_for_an_email(browser_page, page_url):
     page = browser_page
     page.goto(page_url)
     page.get_by_role("button", name="Sign in as Alex Buyer (demo)").click()
-    playwright_api.expect(page.get_by_test_id("account")).to_contain_text("Signed in", timeout=30000)
+    expect(page.get_by_test_id("account")).to_contain_text("Signed in", timeout=30000)
     page.get_by_label("Open the order assistant").click()
     type_message(page, "I want to cancel my order")
     wait_for_bot(page, "order number")
