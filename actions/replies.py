@@ -231,6 +231,8 @@ MESSAGES: dict[str, str] = {
     "channel.try_again": "Sorry, I couldn't finish that just now — please try again in a moment. Anything already "
     "done is kept, and nothing will be done twice.",
     "channel.numbered_footer": "Reply with a number, or in your own words.",
+    "channel.too_long": "Sorry, that message is too long for me: please keep it under {limit} characters, or send "
+    "it in shorter parts.",
 }
 
 

@@ -1,0 +1,1 @@
+"""One test per attack on the trust boundary (SECURITY.md)."""
