@@ -88,7 +88,7 @@ typecheck: $(STAMPS)/dev  ## mypy (settings in pyproject.toml)
 	$(VENV)/bin/mypy actions addons channels
 
 unit: setup  ## pytest unit tests (store, rules, identity, actions)
-	$(PY) -m pytest -q tests --ignore=tests/e2e --ignore=tests/scale
+	$(PY) -m pytest -q tests --ignore=tests/e2e --ignore=tests/scale --ignore=tests/security
 
 validate: setup
 	$(RASA) data validate --data data --domain domain --config config.yml --fail-on-warnings
@@ -97,8 +97,8 @@ story-test: train  ## Rasa test stories for every guidance path and interruption
 	$(RASA) test core --model $(MODEL) --stories tests/test_stories.yml \
 	  --fail-on-prediction-errors --out results/tmp/core
 
-e2e: $(STAMPS)/dev train browser  ## conversations, channels and the chat page against the real servers
-	$(PY) -m pytest -q tests/e2e
+e2e: $(STAMPS)/dev train browser  ## conversations, channels, the chat page and the attacks (tests/security) against the real servers
+	$(PY) -m pytest -q tests/e2e tests/security
 
 test-scale: $(STAMPS)/dev train  ## PostgreSQL + Redis + nginx + 2 Rasa + 2 action servers: load and faults
 	$(PY) -m pytest -q tests/scale
