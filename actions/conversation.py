@@ -22,12 +22,16 @@ MAX_BUYER_WORDS = 2000
 class ConversationView:
     sender_id: str = ""
     order_id: str | None = None  # normalised: 16 digits, or None
-    customer_id: str | None = None  # proven by the slot set at verification, or a signed token now
+    # Proven by a valid signed token in this very message, or else by an email check earlier in
+    # this session (the slot; a session ends after the idle time in domain/intents.yml).
+    customer_id: str | None = None
+    verified_by: str | None = None  # "token", "email" or None
     goal: Goal = Goal.CANCEL
     reason: Reason | None = None
     reason_text: str | None = None
     reason_used_for: str | None = None
     pending_offer: Offer = Offer.NONE
+    offer_order_id: str | None = None  # the order the pending offer was made for
     seller_message_draft: str | None = None
     email: str | None = None
     verification_attempts: int = 0
@@ -44,19 +48,24 @@ class ConversationView:
         slot = tracker.get_slot
         latest = tracker.latest_message or {}
         metadata = latest_metadata(tracker)
+        customer_id, verified_by = proven_customer(metadata, slot("customer_id"))
+        offer, offer_order_id = parse_offer(slot("pending_offer"))
         return cls(
             sender_id=str(tracker.sender_id or ""),
             order_id=identity.normalise_order_id(slot("order_id")),
-            customer_id=slot("customer_id") or identity.customer_from_metadata(metadata),
+            customer_id=customer_id,
+            verified_by=verified_by,
             goal=goal_of(slot("goal")),
             reason=Reason.parse(slot("reason")),
             reason_text=slot("reason_text"),
             reason_used_for=slot("reason_used_for"),
-            pending_offer=offer_of(slot("pending_offer")),
+            pending_offer=offer,
+            offer_order_id=offer_order_id,
             seller_message_draft=slot("seller_message_draft"),
             email=slot("email"),
             verification_attempts=int(slot("verification_attempts") or 0),
-            locked=bool(slot("verification_locked")),
+            # A signed-in buyer is never locked out by failed email checks.
+            locked=bool(slot("verification_locked")) and verified_by != "token",
             intent=str((latest.get("intent") or {}).get("name") or ""),
             intent_ranking=tuple(latest.get("intent_ranking") or ()),
             text=str(latest.get("text") or ""),
@@ -83,6 +92,32 @@ class ConversationView:
         however long the conversation grows, unlike a look back through the events."""
         used_for = self.reason_used_for
         return bool(used_for and order_id and used_for != order_id and not self.gives_reason)
+
+
+def proven_customer(metadata: dict[str, Any], email_verified: str | None) -> tuple[str | None, str | None]:
+    """Who the buyer is, and by what proof. A token in the message decides alone: a valid
+    one names the customer, a bad or expired one proves nobody (and drops an email check
+    for someone else). Without a token, only an email check made in this session counts:
+    a token's customer is never remembered, so a missing token proves nothing."""
+    if identity.IDENTITY_METADATA_KEY in metadata:
+        customer = identity.customer_from_metadata(metadata)
+        return (customer, "token") if customer else (None, None)
+    return (email_verified, "email") if email_verified else (None, None)
+
+
+def offer_slot(offer: Offer, order_id: str) -> str:
+    """The pending offer as stored: what will be done, and to which order."""
+    return f"{offer.value}:{order_id}"
+
+
+def parse_offer(value: object) -> tuple[Offer, str | None]:
+    """An offer that does not name its order is no offer: a "yes" must not guess the order."""
+    kind, _, order_id = str(value or "").partition(":")
+    offer = offer_of(kind)
+    normalised = identity.normalise_order_id(order_id)
+    if offer is Offer.NONE or normalised is None or normalised != order_id:
+        return Offer.NONE, None
+    return offer, normalised
 
 
 def latest_metadata(tracker: Any) -> dict[str, Any]:

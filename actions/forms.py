@@ -75,7 +75,7 @@ class ValidateOrderForm(FormValidationAction):
             if not owned:
                 utter(dispatcher, say("order.not_found", order_id=order_id))
                 return {"order_id": None}
-            return {**slots, "customer_id": view.customer_id}
+            return slots
         email = identity.normalise_email(view.email)
         if email:  # given before the order number: check it now
             slots.update(await self._match_owner(order_id, email, dispatcher, view))
@@ -85,8 +85,8 @@ class ValidateOrderForm(FormValidationAction):
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         view = view_of(tracker)
-        if view.customer_id:
-            return {"email": value, "customer_id": view.customer_id}
+        if view.customer_id:  # proven already (a token is never stored in a slot)
+            return {"email": value}
         email = identity.normalise_email(value)
         if email is None:
             utter(dispatcher, say("email.invalid"))
@@ -100,9 +100,7 @@ class ValidateOrderForm(FormValidationAction):
         order_id: str, email: str, dispatcher: CollectingDispatcher, view: ConversationView
     ) -> dict[str, Any]:
         try:
-            checked = await off_loop(
-                lambda service: service.verify_by_email(order_id, email, view.verification_attempts, view.sender_id)
-            )
+            checked = await off_loop(lambda service: service.verify_by_email(order_id, email, view.sender_id))
         except StoreUnavailable:
             service_unavailable(dispatcher)
             return {"email": None}
@@ -111,7 +109,9 @@ class ValidateOrderForm(FormValidationAction):
         if checked.customer_id:
             return {"email": email, "customer_id": checked.customer_id, "verification_attempts": 0}
         slots: dict[str, Any] = {"email": None, "verification_attempts": checked.attempts}
-        if checked.locked:
+        if checked.paused:
+            slots["order_id"] = None
+        if checked.locked:  # said once, by the guidance that follows the form
             slots.update({"order_id": None, "verification_locked": True})
         return slots
 

@@ -69,7 +69,7 @@ class ActionHumanHandoff(Action):
         return "action_human_handoff"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        order_id = tracker.get_slot("order_id")
+        order_id = view_of(tracker).order_id  # normalised: never the raw slot text
         about = say("handoff.about_order", order_id=order_id) if order_id else ""
         dispatcher.utter_message(text=render(say("handoff.passing", about=about)) + " " + human_support_hint())
         return [ActiveLoop(None), SlotSet("requested_slot", None), SlotSet("pending_offer", None)]

@@ -12,12 +12,23 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.adapter import off_loop, service_unavailable, talk_to_person_button, utter, view_of, yes_no_buttons
+from actions.conversation import offer_slot
+from actions.guidance import Guidance
 from actions.replies import say
 from actions.service import Result
 from actions.store import StoreUnavailable
 from actions.vocabulary import Offer
 
 NO_OFFER = SlotSet("pending_offer", None)
+
+
+def offer_or_move_on(dispatcher: CollectingDispatcher, decision: Guidance, order_id: str) -> list[EventType]:
+    """Ask the yes/no question of the decision's offer, bound to its order; or move on."""
+    if decision.offer is Offer.NONE or decision.question is None:
+        dispatcher.utter_message(response="utter_anything_else")
+        return [NO_OFFER]
+    utter(dispatcher, decision.question, buttons=yes_no_buttons())
+    return [SlotSet("pending_offer", offer_slot(decision.offer, order_id))]
 
 
 class ActionGuideOrder(Action):
@@ -39,16 +50,9 @@ class ActionGuideOrder(Action):
         if advice is None:
             utter(dispatcher, say("order.not_found_any"))
             return [SlotSet("order_id", None), NO_OFFER]
-        decision = advice.guidance
-        utter(dispatcher, *decision.messages)
-        offered = decision.offer is not Offer.NONE and decision.question is not None
-        if offered and decision.question is not None:
-            utter(dispatcher, decision.question, buttons=yes_no_buttons())
-        else:
-            dispatcher.utter_message(response="utter_anything_else")
+        utter(dispatcher, *advice.guidance.messages)
         return [
-            SlotSet("customer_id", advice.customer_id),
-            SlotSet("pending_offer", decision.offer.value if offered else None),
+            *offer_or_move_on(dispatcher, advice.guidance, advice.order_id),
             SlotSet("seller_message_draft", advice.draft),
             # The reason now belongs to this order: another order will need its own.
             SlotSet("reason_used_for", advice.order_id if view.reason else None),
@@ -67,11 +71,13 @@ class ActionConfirmOffer(Action):
             utter(dispatcher, say("offer.none_pending"))
             return []
         try:
-            outcome = await off_loop(lambda service: service.carry_out(view.pending_offer, view))
+            outcome = await off_loop(lambda service: service.carry_out(view))
         except StoreUnavailable:
             utter(dispatcher, say("offer.save_failed"))
             return []
         utter(dispatcher, *outcome.messages)
+        if outcome.reoffer is not None and view.offer_order_id:
+            return offer_or_move_on(dispatcher, outcome.reoffer, view.offer_order_id)
         if outcome.result is not Result.DONE:
             return [NO_OFFER]
         dispatcher.utter_message(response="utter_anything_else")
@@ -86,8 +92,9 @@ class ActionDeclineOffer(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         events: list[EventType] = []
-        if tracker.get_slot("pending_offer"):
-            utter(dispatcher, say("offer.declined", order_id=tracker.get_slot("order_id")))
+        view = view_of(tracker)
+        if view.offer_order_id:
+            utter(dispatcher, say("offer.declined", order_id=view.offer_order_id))
             events = [NO_OFFER, SlotSet("seller_message_draft", None)]
         dispatcher.utter_message(response="utter_anything_else")
         return events

@@ -75,13 +75,14 @@ TABLES = (
         foreign_keys=(("order_id", "orders"), ("customer_id", "customers")),
         indexes=(("order_id",),),
     ),
-    # Failed email checks, per order number (existing or not), to slow down guessing.
+    # Failed email checks (the order number tried, existing or not, the email and the
+    # conversation), to stop guessing; kept only for the guessing window.
     Table(
         "verification_failures",
-        "id order_id created_at",
+        "id order_id email conversation created_at",
         types={"id": int},
         not_null=frozenset({"order_id", "created_at"}),
-        indexes=(("order_id", "created_at"),),
+        indexes=(("order_id", "created_at"), ("email", "created_at"), ("conversation", "created_at")),
     ),
 )
 TABLE_NAMES = tuple(table.name for table in TABLES)
@@ -93,13 +94,23 @@ def create_schema(db: sqlite_utils.Database) -> None:
         table.create(db)
 
 
+def _missing_columns(db: sqlite_utils.Database, table: Table) -> list[str]:
+    existing = {column.name for column in db.table(table.name).columns}
+    return [name for name in table.columns.split() if name not in existing]
+
+
 def needs_migration(db: sqlite_utils.Database) -> bool:
-    """A database made before a table was added."""
-    return any(not db.table(name).exists() for name in TABLE_NAMES)
+    """A database made before a table or a column was added."""
+    return any(not db.table(t.name).exists() or _missing_columns(db, t) for t in TABLES)
 
 
 def migrate(db: sqlite_utils.Database) -> None:
-    """Bring a database made by an older version up to date: tables are only ever added."""
+    """Bring a database made by an older version up to date: tables and columns are only
+    ever added, so this is safe to run on any older file."""
+    for table in TABLES:
+        if db.table(table.name).exists():
+            for name in _missing_columns(db, table):
+                db.table(table.name).add_column(name, table.types.get(name, str))
     create_schema(db)
 
 

@@ -22,15 +22,22 @@ from actions.facts import OrderFacts, RequestFacts, SellerFacts
 from actions.guidance import Guidance
 from actions.replies import Say, render, say
 from actions.seller_message import draft_seller_message, guide_contact_seller
-from actions.store import OrderStore, default_db_path, to_datetime
+from actions.store import GuessingLimits, OrderStore, default_db_path, to_datetime
 from actions.vocabulary import Goal, Offer, OrderStatus, Reason, RequestState
 
 logger = logging.getLogger(__name__)
 
-# Across all conversations: this many failed email checks for one order number within the
-# window pause further checks for it (someone is guessing).
+# Failed email checks allowed within the window: per conversation (then it is locked and
+# offered a person), and across all conversations per order number and per email (then
+# checks for it pause: someone is guessing). A buyer signed in with a token never needs them.
 GUESSING_LIMIT = 5
 GUESSING_WINDOW = timedelta(minutes=15)
+GUESSING_LIMITS = GuessingLimits(
+    window=GUESSING_WINDOW,
+    per_conversation=identity.MAX_VERIFICATION_ATTEMPTS,
+    per_order=GUESSING_LIMIT,
+    per_email=2 * GUESSING_LIMIT,
+)
 
 
 class Result(str, Enum):
@@ -43,6 +50,7 @@ class Result(str, Enum):
 class Outcome:
     result: Result
     messages: tuple[Say, ...]
+    reoffer: Guidance | None = None  # after a change: what can be offered instead, to ask again
 
 
 @dataclass(frozen=True)
@@ -59,7 +67,8 @@ class Advice:
 class Verification:
     customer_id: str | None = None
     attempts: int = 0
-    locked: bool = False
+    locked: bool = False  # this conversation failed too often: it stops looking orders up
+    paused: bool = False  # checks for this order number or email are paused for everyone
     messages: tuple[Say, ...] = field(default_factory=tuple)
 
 
@@ -161,15 +170,19 @@ class OrderService:
 
     # --- acting on a yes ------------------------------------------------------------
 
-    def carry_out(self, offer: Offer, view: ConversationView) -> Outcome:
-        """Re-read the order (it may have moved on since the question) and do the write."""
-        facts = self.find(view.order_id, view.customer_id)
+    def carry_out(self, view: ConversationView) -> Outcome:
+        """Do exactly what was offered, to the order it was offered for, after re-reading
+        that order: if it moved on since the question, nothing is written and the buyer
+        is asked again about what is possible now."""
+        offer = view.pending_offer
+        facts = self.find(view.offer_order_id, view.customer_id)
         if facts is None:
             return Outcome(Result.GONE, (say("offer.order_gone"),))
         current = self.advise(facts, view.goal, view.reason, view.customer_id)
         still_offered = current.offer is offer or offer is Offer.SEND_SELLER_MESSAGE
         if not still_offered and not already_done(offer, facts):
-            return Outcome(Result.CHANGED, (say("offer.order_changed"), *current.messages))
+            changed = (say("offer.order_changed"), *current.messages)
+            return Outcome(Result.CHANGED, changed, current if current.offer is not Offer.NONE else None)
         return Outcome(Result.DONE, self._write(offer, facts, view))
 
     def _write(self, offer: Offer, order: OrderFacts, view: ConversationView) -> tuple[Say, ...]:
@@ -220,20 +233,20 @@ class OrderService:
 
     # --- who is asking -----------------------------------------------------------------
 
-    def verify_by_email(self, order_id: str, email: str, attempts: int, sender_id: str = "") -> Verification:
-        """Prove identity by email; a foreign order and an unknown one fail alike."""
-        if self.store.recent_verification_failures(order_id, GUESSING_WINDOW) >= GUESSING_LIMIT:
+    def verify_by_email(self, order_id: str, email: str, conversation: str) -> Verification:
+        """Prove identity by email; a foreign order and an unknown one fail alike. The
+        limits live in the database, so nothing typed in the chat (``/restart``, a new
+        conversation) resets them."""
+        check = self.store.attempt_email_check(order_id, email, conversation, GUESSING_LIMITS)
+        if check.customer_id:
+            return Verification(customer_id=check.customer_id)
+        if check.paused:
             logger.warning(f"email checks for order …{order_id[-4:]} paused: too many failures")
-            return Verification(attempts=attempts, locked=True, messages=(say("verify.locked"),))
-        matched = self.store.owner_matches_email(order_id, email)
-        if matched:
-            return Verification(customer_id=matched, attempts=0)
-        self.store.record_verification_failure(order_id)
-        logger.warning(f"failed email check for order …{order_id[-4:]} in conversation {sender_id}")
-        attempts += 1
-        if attempts >= identity.MAX_VERIFICATION_ATTEMPTS:
-            return Verification(attempts=attempts, locked=True, messages=(say("verify.locked"),))
-        return Verification(attempts=attempts, messages=(say("email.no_match", order_id=order_id),))
+            return Verification(attempts=check.failures, paused=True, messages=(say("verify.paused"),))
+        logger.warning(f"failed email check for order …{order_id[-4:]} in conversation {conversation}")
+        if check.locked:
+            return Verification(attempts=check.failures, locked=True)
+        return Verification(attempts=check.failures, messages=(say("email.no_match", order_id=order_id),))
 
 
 def already_done(offer: Offer, order: OrderFacts) -> bool:

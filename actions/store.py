@@ -62,6 +62,28 @@ class StoreUnavailable(RuntimeError):
 
 
 @dataclass(frozen=True)
+class GuessingLimits:
+    """Failed email checks allowed within the window before checks stop."""
+
+    window: timedelta
+    per_conversation: int
+    per_order: int
+    per_email: int
+
+
+@dataclass(frozen=True)
+class EmailCheck:
+    """The result of one email check: the customer when it matched, this conversation's
+    failures so far, and whether checks stopped (``locked``: this conversation failed too
+    often; ``paused``: someone is guessing this order number or email, in any conversation)."""
+
+    customer_id: str | None
+    failures: int
+    locked: bool = False
+    paused: bool = False
+
+
+@dataclass(frozen=True)
 class WriteResult:
     """What a write did: the row id and whether this call created it (False = already there)."""
 
@@ -253,19 +275,31 @@ class OrderStore:
             )
         )
 
-    def recent_verification_failures(self, order_id: str, window: timedelta) -> int:
-        since = to_text(self.clock() - window)
-        return self._read(
-            lambda db: db.table("verification_failures").count_where(
-                "order_id = ? and created_at >= ?", [order_id, since]
-            )
-        )
-
-    # --- writes --------------------------------------------------------------------------
-
-    def record_verification_failure(self, order_id: str) -> None:
+    def attempt_email_check(self, order_id: str, email: str, conversation: str, limits: GuessingLimits) -> EmailCheck:
+        """Check that the order belongs to the owner of this email, counting failures per
+        conversation, per order number and per email, all in one transaction: the counts
+        are read, compared and written together, so parallel guesses cannot slip past them.
+        Failures older than the window are deleted."""
         with self._write() as db:
-            db.table("verification_failures").insert({"order_id": order_id[:32], "created_at": to_text(self.clock())})
+            now = self.clock()
+            failures = db.table("verification_failures")
+            failures.delete_where("created_at < ?", [to_text(now - limits.window)])
+            since = to_text(now - limits.window)
+            counts = {
+                key: failures.count_where(f"{key} = ? and created_at >= ?", [value, since])
+                for key, value in (("conversation", conversation), ("order_id", order_id), ("email", email))
+            }
+            if counts["order_id"] >= limits.per_order or counts["email"] >= limits.per_email:
+                return EmailCheck(None, counts["conversation"], paused=True)
+            if counts["conversation"] >= limits.per_conversation:
+                return EmailCheck(None, counts["conversation"], locked=True)
+            owner = self.owner_matches_email(order_id, email)  # same connection: same transaction
+            if owner:
+                return EmailCheck(owner, counts["conversation"])
+            row = {"order_id": order_id[:32], "email": email[:254].lower(), "conversation": conversation[:128]}
+            failures.insert({**row, "created_at": to_text(now)})
+            failed = counts["conversation"] + 1
+            return EmailCheck(None, failed, locked=failed >= limits.per_conversation)
 
     def record_cancellation_request(self, order_id: str, reason: str | None, buyer_words: str | None) -> WriteResult:
         """Submit a request to the seller; a second submit returns the live one instead."""

@@ -22,7 +22,8 @@ from actions.replies import render, say
 from actions.service import get_service
 
 ALEX_EMAIL = "alex.buyer@example.com"
-LOCKED = render(say("verify.locked"))
+PAUSED = render(say("verify.paused"))
+LOCKED_ORDERS = render(say("verify.locked_orders"))
 SECRET = "test-secret-for-signing-customer-tokens-0123456789"
 
 
@@ -32,6 +33,7 @@ def make_tracker(
     intent: str = "inform_order_number",
     metadata: dict | None = None,
     ranking: list[dict] | None = None,
+    sender: str = "buyer-1",
 ) -> Tracker:
     latest = {
         "text": text,
@@ -43,7 +45,7 @@ def make_tracker(
     base = {"verification_attempts": 0, "verification_locked": False}
     base.update(slots or {})
     return Tracker(
-        "buyer-1",
+        sender,
         base,
         latest,
         [{"event": "user", "text": text, "metadata": metadata or {}}],
@@ -213,14 +215,16 @@ def test_foreign_and_unknown_orders_get_the_same_answer():
 
 
 def test_verification_attempts_are_limited():
-    result, said = validate(
-        "email",
-        "guess@example.com",
-        make_tracker({"order_id": "8100000000000002", "verification_attempts": 2}),
-    )
+    for attempt in range(2):
+        result, said = validate("email", f"guess{attempt}@example.com", make_tracker({"order_id": "8100000000000002"}))
+        assert result["verification_attempts"] == attempt + 1 and "couldn't match" in said
+    # the count is in the database: a tracker whose slots were reset (/restart) still counts
+    result, said = validate("email", "guess2@example.com", make_tracker({"order_id": "8100000000000002"}))
     assert result["verification_locked"] is True and result["order_id"] is None
-    assert LOCKED in said
+    assert said == ""  # the one lock message comes from the guidance step
     assert required(make_tracker({"verification_locked": True})) == []
+    _, messages = run(ActionGuideOrder(), make_tracker({"verification_locked": True}))
+    assert texts(messages) == LOCKED_ORDERS
 
 
 def test_not_an_email_does_not_use_an_attempt():
@@ -245,8 +249,9 @@ def test_signed_identity_skips_the_email(monkeypatch):
     token = sign_customer_token("C1", SECRET)
     tracker = make_tracker({"order_id": "8100000000000002", "goal": "cancel"}, metadata={"customer_token": token})
     assert required(tracker) == ["order_id", "reason"]
-    result, _ = validate("order_id", "8100000000000002", tracker)
-    assert result["customer_id"] == "C1"
+    result, said = validate("order_id", "8100000000000002", tracker)
+    assert result["order_id"] == "8100000000000002" and said == ""
+    assert "customer_id" not in result  # the token proves it on every message: never stored
 
 
 @pytest.mark.parametrize(
@@ -324,7 +329,7 @@ def test_guidance_for_every_demo_order(order_id, reason, offer, facts):
     said = texts(messages)
     for fact in facts:
         assert fact in said
-    assert slots_of(events)["pending_offer"] == offer
+    assert slots_of(events)["pending_offer"] == (f"{offer}:{order_id}" if offer else None)
     has_buttons = any(m.get("buttons") for m in messages)
     assert has_buttons == (offer is not None)
 
@@ -341,7 +346,7 @@ def confirm(order_id: str, offer: str, goal: str = "cancel", reason: str | None 
         "goal": goal,
         "reason": reason,
         "reason_text": "my own words",
-        "pending_offer": offer,
+        "pending_offer": f"{offer}:{order_id}",
         "seller_message_draft": draft,
     }
     return run(ActionConfirmOffer(), make_tracker(slots, intent="affirm"))
@@ -390,7 +395,7 @@ def test_yes_without_an_offer_changes_nothing():
 def test_no_keeps_the_order_as_it_is():
     events, messages = run(
         ActionDeclineOffer(),
-        make_tracker({"order_id": "8100000000000002", "pending_offer": "submit_request"}, intent="deny"),
+        make_tracker({"order_id": "8100000000000002", "pending_offer": "submit_request:8100000000000002"}, intent="deny"),
     )
     assert "haven't changed anything" in texts(messages)
     assert slots_of(events)["pending_offer"] is None
@@ -471,13 +476,14 @@ def test_guessing_emails_across_conversations_is_paused():
     from actions.service import GUESSING_LIMIT
 
     for attempt in range(GUESSING_LIMIT):
-        tracker = make_tracker({"order_id": "8100000000000002"})
+        tracker = make_tracker({"order_id": "8100000000000002"}, sender=f"stranger-{attempt}")
         result, _ = validate("email", f"guess{attempt}@example.com", tracker)
         assert "customer_id" not in result
-    # a fresh conversation, even with the right email, is not checked any more
-    result, said = validate("email", ALEX_EMAIL, make_tracker({"order_id": "8100000000000002"}))
-    assert "customer_id" not in result and result["verification_locked"] is True
-    assert LOCKED in said
+    # a fresh conversation, even with the right email, is not checked for a while
+    owner = make_tracker({"order_id": "8100000000000002"}, sender="owner")
+    result, said = validate("email", ALEX_EMAIL, owner)
+    assert "customer_id" not in result and result["order_id"] is None
+    assert said == PAUSED and "verification_locked" not in result
     # other orders are not affected
-    other, _ = validate("email", ALEX_EMAIL, make_tracker({"order_id": "8100000000000003"}))
+    other, _ = validate("email", ALEX_EMAIL, make_tracker({"order_id": "8100000000000003"}, sender="owner"))
     assert other["customer_id"] == "C1"
