@@ -395,7 +395,9 @@ def test_yes_without_an_offer_changes_nothing():
 def test_no_keeps_the_order_as_it_is():
     events, messages = run(
         ActionDeclineOffer(),
-        make_tracker({"order_id": "8100000000000002", "pending_offer": "submit_request:8100000000000002"}, intent="deny"),
+        make_tracker(
+            {"order_id": "8100000000000002", "pending_offer": "submit_request:8100000000000002"}, intent="deny"
+        ),
     )
     assert "haven't changed anything" in texts(messages)
     assert slots_of(events)["pending_offer"] is None
