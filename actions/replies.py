@@ -215,8 +215,8 @@ MESSAGES: dict[str, str] = {
     "name@example.com.",
     "email.no_match": "I couldn't match order {order_id} with that email address. Please check both — you can type "
     "a corrected order number or email.",
-    "verify.paused": "For your security, email checks for this order are paused for a while: too many wrong "
-    'addresses were tried. A human agent can help you with it — just say "talk to a person".',
+    "verify.paused": "For your security, email checks for this order number or this address are paused for a "
+    'while: too many wrong tries. A human agent can help you — just say "talk to a person".',
     "verify.locked_orders": "For your security I can't look up orders in this chat any more. A human agent can "
     'help — just say "talk to a person".',
     # --- help, a person, clarification ------------------------------------------------------------

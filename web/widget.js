@@ -1,7 +1,9 @@
 /*
  * Order-assistant chat widget: talks to Rasa's socket.io channel.
  * - Bot text is only ever inserted as text nodes (never as HTML); http(s) links become anchors.
- * - The session id and the transcript live in localStorage, so a reload continues the chat.
+ * - The session id (issued and signed by the server) and the transcript live in this tab's
+ *   sessionStorage: a reload continues the chat, a closed tab or "End chat" forgets it, so the
+ *   next person at this browser starts from nothing.
  * - Messages typed while offline are queued and sent on reconnect: nothing is lost.
  * - A signed customer identity (from the site's session) rides in every message's metadata.
  */
@@ -13,7 +15,8 @@
 
   function loadState() {
     try {
-      var state = JSON.parse(window.localStorage.getItem(STORE_KEY) || "{}");
+      window.localStorage.removeItem(STORE_KEY);  // older versions kept the chat there
+      var state = JSON.parse(window.sessionStorage.getItem(STORE_KEY) || "{}");
       return { sessionId: state.sessionId || null, history: Array.isArray(state.history) ? state.history : [], open: !!state.open };
     } catch (error) {
       return { sessionId: null, history: [], open: false };
@@ -61,6 +64,11 @@
     status.dataset.testid = "status";
     title.appendChild(status);
     header.appendChild(title);
+    var ender = el("button", "oa-end", "End chat");
+    ender.type = "button";
+    ender.dataset.testid = "end-chat";
+    ender.setAttribute("aria-label", "End chat and forget this conversation");
+    header.appendChild(ender);
     var closer = el("button", null, "✕");
     closer.setAttribute("aria-label", "Close");
     closer.style.cssText = "background:none;border:0;color:#fff;font-size:18px;cursor:pointer";
@@ -92,7 +100,7 @@
 
     function save() {
       state.history = state.history.slice(-200);
-      window.localStorage.setItem(STORE_KEY, JSON.stringify(state));
+      window.sessionStorage.setItem(STORE_KEY, JSON.stringify(state));
     }
 
     function scroll() { log.scrollTop = log.scrollHeight; }
@@ -186,6 +194,26 @@
       render(entry, true);
     });
 
+    // Ends the conversation on the server (a new session clears what was proven) and here.
+    function endChat() {
+      if (socket.connected && state.sessionId) emit("/session_start");
+      window.sessionStorage.removeItem(STORE_KEY);
+      state = { sessionId: null, history: [], open: state.open };
+      queue = [];
+      while (log.firstChild) log.removeChild(log.firstChild);
+      greet();
+      save();
+      socket.disconnect();
+      socket.connect();
+    }
+
+    function greet() {
+      var greeting = { from: "bot", text: "Hi! I can help you cancel an order, check where it is, contact the seller or open a dispute." };
+      state.history.push(greeting);
+      save();
+      render(greeting, false);
+    }
+
     function toggle(open) {
       panel.hidden = !open;
       state.open = open;
@@ -194,19 +222,15 @@
     }
     launcher.addEventListener("click", function () { toggle(panel.hidden); });
     closer.addEventListener("click", function () { toggle(false); });
+    ender.addEventListener("click", endChat);
     form.addEventListener("submit", function (event) {
       event.preventDefault();
       sendMessage(input.value);
       input.value = "";
     });
 
-    if (!state.history.length) {
-      var greeting = { from: "bot", text: "Hi! I can help you cancel an order, check where it is, contact the seller or open a dispute." };
-      state.history.push(greeting);
-      save();
-      render(greeting, false);
-    }
-    return { open: function () { toggle(true); }, socket: socket };
+    if (!state.history.length) greet();
+    return { open: function () { toggle(true); }, endChat: endChat, socket: socket };
   }
 
   window.OrderAssistant = { init: init };

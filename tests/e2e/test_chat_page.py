@@ -156,7 +156,7 @@ def test_bot_text_is_never_rendered_as_html(browser_page, page_url, stack):
     page.get_by_label("Open the order assistant").click()
     type_message(page, "hello")
     wait_for_bot(page, "cancel an order")
-    session_id = page.evaluate("JSON.parse(localStorage.getItem('orderAssistant.v1')).sessionId")
+    session_id = page.evaluate("JSON.parse(sessionStorage.getItem('orderAssistant.v1')).sessionId")
     hostile = '<img src=x onerror="window.__xss=1"><b>bold</b> see http://127.0.0.1:9/help'
     response = requests.post(
         f"{stack.rasa_url}/conversations/{session_id}/tracker/events",

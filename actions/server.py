@@ -1,0 +1,118 @@
+"""The action server, for the Rasa server only (SECURITY.md).
+
+``rasa run actions`` listens on every interface and runs any action for whoever POSTs a
+tracker, so a crafted tracker (any ``order_id`` and ``customer_id``) reads or changes any
+order. This entry point serves the same rasa-sdk app on loopback by default, and refuses
+every call but ``GET /health`` that lacks the secret shared with the Rasa server::
+
+    ACTION_SERVER_TOKEN=... python -m actions.server [--port 5055] [--host 127.0.0.1]
+
+Rasa sends the secret as the query parameter ``token`` (``token:`` under
+``action_endpoint`` in endpoints.yml); a proxy or a probe may send ``Authorization: Bearer``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hmac
+import logging
+import os
+import sys
+from collections.abc import Mapping
+
+from rasa_sdk.endpoint import create_app
+from rasa_sdk.utils import configure_colored_logging, update_sanic_log_level
+from sanic import Sanic, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+TOKEN_VARIABLE = "ACTION_SERVER_TOKEN"
+HOST_VARIABLE = "ACTION_SERVER_HOST"
+MIN_TOKEN_LENGTH = 32
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 5055
+# Start scripts and load balancers probe it without the secret; it says nothing but "ok".
+OPEN_ROUTES = frozenset({("GET", "/health")})
+UNAUTHORISED = {"error": "unauthorised"}
+
+logger = logging.getLogger("actions.server")  # also when run as __main__
+
+
+class MissingSecret(Exception):
+    """The shared secret is unset or too short to stand up to guessing."""
+
+
+def shared_secret(env: Mapping[str, str]) -> str:
+    """The secret from the environment; an action server without one must not start,
+    since it would serve every order to anyone who reaches the port."""
+    token = env.get(TOKEN_VARIABLE, "")
+    if len(token) < MIN_TOKEN_LENGTH:
+        state = "is not set" if not token else f"has {len(token)} characters"
+        raise MissingSecret(
+            f"{TOKEN_VARIABLE} {state}: the action server needs a shared secret of at least "
+            f"{MIN_TOKEN_LENGTH} characters, the same value the Rasa server sends (endpoints.yml, "
+            f"action_endpoint `token:`). Generate one with "
+            f"`python -c 'import secrets; print(secrets.token_urlsafe(36))'`. See SECURITY.md."
+        )
+    return token
+
+
+def presented_token(request: Request) -> str:
+    """What the caller offers: Rasa's ``?token=`` query parameter, or a bearer token."""
+    query = request.args.get("token")
+    if query:
+        return str(query)
+    scheme, _, credentials = request.headers.get("Authorization", "").partition(" ")
+    return credentials.strip() if scheme.lower() == "bearer" else ""
+
+
+def require_secret(app: Sanic, token: str) -> Sanic:
+    """Answer 401 before any handler runs (so no action executes) unless the caller
+    presents the secret; compared in constant time, as bytes (``compare_digest`` rejects
+    non-ASCII ``str``)."""
+    expected = token.encode()
+
+    async def check(request: Request) -> HTTPResponse | None:
+        if (request.method, request.path) in OPEN_ROUTES:
+            return None
+        if hmac.compare_digest(presented_token(request).encode(), expected):
+            return None
+        logger.warning("Refused %s %s from %s: no valid token.", request.method, request.path, request.ip)
+        return response.json(UNAUTHORISED, status=401)
+
+    def first_in_line(app: Sanic, _loop: object = None) -> None:
+        """Ahead of the CORS middleware rasa-sdk adds, which answers OPTIONS itself and puts
+        itself first again when the server starts."""
+        if check in app.request_middleware:
+            app.request_middleware.remove(check)
+        app.request_middleware.appendleft(check)
+
+    first_in_line(app)
+    app.register_listener(first_in_line, "before_server_start")
+    return app
+
+
+def build_app(token: str) -> Sanic:
+    """rasa-sdk's app for our actions, without CORS (no browser calls it) and with the check."""
+    return require_secret(create_app("actions", cors_origins=None), token)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m actions.server", description=__doc__.splitlines()[0])
+    parser.add_argument("--host", default=os.environ.get(HOST_VARIABLE) or DEFAULT_HOST)
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT)
+    args = parser.parse_args(argv)
+    try:
+        token = shared_secret(os.environ)
+    except MissingSecret as refusal:
+        sys.exit(f"actions.server: {refusal}")
+    configure_colored_logging(logging.INFO)
+    update_sanic_log_level()
+    app = build_app(token)
+    logger.info("Action server on http://%s:%s (token required, except GET /health)", args.host, args.port)
+    # One worker; more capacity is more action servers behind the balancer (README, Scale-out).
+    app.run(args.host, args.port, workers=1)
+
+
+if __name__ == "__main__":
+    main()
