@@ -75,8 +75,8 @@ run: train db  ## start the assistant: action server, Rasa server and the chat p
 shell: train db  ## talk to the assistant in the terminal (rasa shell)
 	scripts/run.sh shell
 
-actions: setup-runtime db  ## start only the action server (port 5055)
-	$(VENV)/bin/rasa run actions --actions actions --port 5055
+actions: setup-runtime db  ## start only the action server (127.0.0.1:5055; needs ACTION_SERVER_TOKEN, SECURITY.md)
+	$(PY) -m actions.server --port 5055
 
 test: setup lint typecheck unit validate train story-test e2e bench-smoke  ## run every test
 

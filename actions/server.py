@@ -93,14 +93,18 @@ def require_secret(app: Sanic, token: str) -> Sanic:
 
 
 def build_app(token: str) -> Sanic:
-    """rasa-sdk's app for our actions, without CORS (no browser calls it) and with the check."""
+    """rasa-sdk's app for our actions, allowing no CORS origin (no browser calls it), with the check."""
     return require_secret(create_app("actions", cors_origins=None), token)
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m actions.server", description=__doc__.splitlines()[0])
-    parser.add_argument("--host", default=os.environ.get(HOST_VARIABLE) or DEFAULT_HOST)
-    parser.add_argument("--port", type=int, default=DEFAULT_PORT)
+    parser.add_argument(
+        "--host",
+        default=os.environ.get(HOST_VARIABLE) or DEFAULT_HOST,
+        help=f"address to listen on (default: ${HOST_VARIABLE} or {DEFAULT_HOST}); never a public one",
+    )
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"default {DEFAULT_PORT}")
     args = parser.parse_args(argv)
     try:
         token = shared_secret(os.environ)

@@ -10,6 +10,12 @@ ACTIONS_PORT=${ACTIONS_PORT:-5055}
 RASA_PORT=${RASA_PORT:-5005}
 WEB_PORT=${WEB_PORT:-8080}
 source scripts/channel-env.sh
+# The secret only the Rasa server and the action server share (SECURITY.md): a fresh one per
+# run unless given; endpoints.yml sends it, actions.server refuses calls without it.
+if [ -z "${ACTION_SERVER_TOKEN:-}" ]; then
+  ACTION_SERVER_TOKEN=$("$VENV/bin/python" -c 'import secrets; print(secrets.token_urlsafe(36))')
+fi
+export ACTION_SERVER_TOKEN
 mkdir -p var
 ENDPOINTS=endpoints.yml
 if [ "$ACTIONS_PORT" != 5055 ]; then  # endpoints.yml names the standard port
@@ -29,7 +35,7 @@ wait_for() {  # url pid log
   echo "timed out waiting for $1; see $3" >&2; exit 1
 }
 
-"$VENV/bin/rasa" run actions --actions actions --port "$ACTIONS_PORT" > var/actions.log 2>&1 &
+"$VENV/bin/python" -m actions.server --port "$ACTIONS_PORT" > var/actions.log 2>&1 &
 pids+=($!)
 wait_for "http://localhost:$ACTIONS_PORT/health" "${pids[-1]}" var/actions.log
 echo "action server up on :$ACTIONS_PORT (log: var/actions.log)"

@@ -62,3 +62,14 @@ def test_the_scale_endpoints_get_the_atomic_lock_store(monkeypatch):
     assert type(store) is AtomicRedisLockStore
     connection = store.red.connection_pool.connection_kwargs
     assert (connection["host"], connection["port"], connection["db"]) == ("redis.invalid", 6380, 2)
+    # Rasa drops a prefix that is not alphanumeric (`order_assistant` was), with only a debug line.
+    assert store.key_prefix == "orderassistant:lock:"
+
+
+def test_the_scale_endpoints_send_the_action_server_token(monkeypatch):
+    """Rasa calls the action servers with `?token=` from ACTION_SERVER_TOKEN (actions/server.py)."""
+    for name, value in SCALE_ENV.items():
+        monkeypatch.setenv(name, value)
+    endpoint = read_endpoint_config(str(ROOT / "deploy" / "endpoints.scale.yml"), "action_endpoint")
+    assert endpoint is not None
+    assert endpoint.combine_parameters() == {"token": SCALE_ENV["ACTION_SERVER_TOKEN"]}

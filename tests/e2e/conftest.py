@@ -36,8 +36,11 @@ CHANNEL_SECRETS = {
 class Stack:
     """Handles to the running servers, and a way to talk to them."""
 
-    def __init__(self, rasa_url: str, db_path: Path, env: dict[str, str], platforms: PlatformMock) -> None:
+    def __init__(
+        self, rasa_url: str, db_path: Path, env: dict[str, str], platforms: PlatformMock, actions_url: str = ""
+    ) -> None:
         self.rasa_url = rasa_url
+        self.actions_url = actions_url  # the action server itself (tests/security)
         self.db_path = db_path
         self.env = env
         self.platforms = platforms
@@ -77,7 +80,7 @@ def stack(tmp_path_factory) -> Iterator[Stack]:
     )
     try:
         with running_stack(MODEL, work, env, ("--enable-api", "--cors", "*")) as running:
-            yield Stack(running.rasa_url, db_path, {**os.environ, **env}, platforms)
+            yield Stack(running.rasa_url, db_path, {**os.environ, **env}, platforms, running.actions_url)
     finally:
         platforms.close()
 

@@ -66,6 +66,7 @@ class RunningStack:
     actions: subprocess.Popen
     workdir: Path
     env: dict[str, str]
+    stock: bool = False
 
     def stop_actions(self) -> None:
         self.actions.terminate()
@@ -74,7 +75,7 @@ class RunningStack:
     def start_actions(self) -> None:
         """Start the action server again on the same port (after stop_actions)."""
         port = self.actions_url.rsplit(":", 1)[1]
-        self.actions = start_action_server(port, self.env, self.workdir / "actions-restarted.log")
+        self.actions = start_action_server(port, self.env, self.workdir / "actions-restarted.log", self.stock)
         wait_for(f"{self.actions_url}/health", self.actions, self.workdir / "actions-restarted.log")
 
 
@@ -100,25 +101,33 @@ def start_rasa(
     )  # fmt: skip
 
 
+# The secret the Rasa servers and our action servers share in tests (actions/server.py).
+ACTION_SERVER_TEST_TOKEN = "test-action-server-token-0123456789abcdef"
+
+
 def service_env(env: dict[str, str]) -> dict[str, str]:
-    """The environment every server of ours runs with."""
+    """The environment every server of ours runs with; the action server secret is the fixed
+    test token unless `env` gives one (not the caller's shell: the tests must know it)."""
     quiet = {"RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2"}
-    return {**os.environ, **credential_variables(), **env, **quiet}
+    secret = {"ACTION_SERVER_TOKEN": ACTION_SERVER_TEST_TOKEN}
+    return {**os.environ, **credential_variables(), **secret, **env, **quiet}
 
 
-def start_action_server(port: int | str, env: dict[str, str], log: Path) -> subprocess.Popen:
-    return subprocess.Popen(
-        [str(VENV_BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=log.open("w"),
-        stderr=subprocess.STDOUT,
-    )
+def start_action_server(port: int | str, env: dict[str, str], log: Path, stock: bool = False) -> subprocess.Popen:
+    """Our action server (loopback, ACTION_SERVER_TOKEN from `env`), or with `stock` rasa-sdk's
+    own `rasa run actions` as a `rasa init` project runs it, held to loopback for the benchmark."""
+    if stock:
+        command = [str(VENV_BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(port)]
+        env = {**env, "SANIC_HOST": "127.0.0.1"}
+    else:
+        command = [str(VENV_BIN / "python"), "-m", "actions.server", "--port", str(port), "--host", "127.0.0.1"]
+    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
 
 
 def endpoints_for(actions_port: int, stock: bool = False) -> str:
-    """The project's endpoints.yml with the action server moved to `actions_port`; with
-    `stock`, what `rasa init` ships instead: the action endpoint and nothing else."""
+    """The project's endpoints.yml with the action server moved to `actions_port` (its
+    `token: ${ACTION_SERVER_TOKEN}` left for Rasa to fill in); with `stock`, what `rasa init`
+    ships instead: the action endpoint and nothing else."""
     config = {} if stock else yaml.safe_load((ROOT / "endpoints.yml").read_text())
     config.setdefault("action_endpoint", {})["url"] = f"http://127.0.0.1:{actions_port}/webhook"
     return yaml.safe_dump(config)
@@ -143,7 +152,7 @@ def running_stack(
         credentials.write_text(STOCK_CREDENTIALS)
     full_env = service_env(env)
     actions_log, rasa_log = workdir / "actions.log", workdir / "rasa.log"
-    actions = start_action_server(actions_port, full_env, actions_log)
+    actions = start_action_server(actions_port, full_env, actions_log, stock)
     rasa = start_rasa(model, rasa_port, endpoints, full_env, rasa_log, extra_rasa_args, credentials)
     running = None
     try:
@@ -152,7 +161,7 @@ def running_stack(
         wait_for(f"{actions_url}/health", actions, actions_log)
         ready = f"{rasa_url}/status" if "--enable-api" in extra_rasa_args else f"{rasa_url}/"
         wait_for(ready, rasa, rasa_log)
-        running = RunningStack(rasa_url, actions_url, rasa, actions, workdir, full_env)
+        running = RunningStack(rasa_url, actions_url, rasa, actions, workdir, full_env, stock)
         yield running
     finally:
         for process in (rasa, running.actions if running else actions):
