@@ -4,8 +4,9 @@ Measures, for each model, through the REST webhook of a real Rasa server with a 
 action server and SQLite store: latency per message (p50/p95/p99) for turns with and without
 a database action at 1, 4 and 16 concurrent conversations; the throughput at which p95
 passes 500 ms; latency at turns 5, 50 and 200 of one conversation; resident memory idle and
-after the load; and the training time of a full `rasa train` and of a retrain after a
-one-line NLU change. Writes results/bench.{json,md,png}.
+after the load; the p95 of ordinary buyers while one client sends maximum-size messages, as
+a ratio to their p95 without it; and the training time of a full `rasa train` and of a
+retrain after a one-line NLU change. Writes results/bench.{json,md,png}.
 
     .venv/bin/python -m bench.run            (make bench; ~30 min, most of it training stock)
     .venv/bin/python -m bench.run --smoke    (seconds; our model only; in `make test`)
@@ -60,6 +61,9 @@ MISSED = {
     "throughput_ratio": "Most of the time per message is Rasa's own processing, shared by both setups. Would "
     "meet it: more Sanic workers per server (the Redis lock store allows it) or fewer round trips per turn.",
     "rasa_rss_mb": "TensorFlow and the loaded model dominate memory.",
+    "flood_p95_ratio": "Rasa handles every message on one event loop: NLU on a maximum-size message (the "
+    "featurizers and the regex patterns run over the whole text) holds up the other buyers' turns meanwhile. "
+    "Would meet it: a smaller MAX_MESSAGE_CHARS, NLU off the event loop, or more Sanic workers.",
     "train_full_s": "DIET and TED epochs dominate; fewer epochs or a smaller TED would meet it.",
     "train_retrain_s": "An NLU change retrains the featurizers and DIET (60 epochs, 2-3 s each with word pairs "
     "and a hidden layer); only the policies come from the cache, and about 25 s go to loading and validating "
@@ -85,6 +89,10 @@ TARGETS = {
     "turn200_over_turn5": ("latency at turn 200 / turn 5", "≤ 1.5×"),
     "throughput_ratio": ("throughput at p95 ≤ 500 ms, ours / stock", "≥ 2×"),
     "rasa_rss_mb": ("Rasa server RSS after the load", "≤ 1200 MB"),
+    "flood_p95_ratio": (
+        "p95 of ordinary buyers while one client sends maximum-size messages, / idle",
+        "≤ 1.5×",
+    ),
     "train_full_s": ("full training", "≤ 300 s"),
     "train_retrain_s": ("retrain after a one-line NLU change", "≤ 60 s"),
 }
@@ -118,6 +126,16 @@ def summary(values: list[float]) -> dict[str, float]:
     }
 
 
+def rest_session() -> requests.Session:
+    """A client of the REST channel, with its bearer token when the servers have one
+    (REST_CHANNEL_TOKEN reaches them from this environment: tests/support/stack.py)."""
+    session = requests.Session()
+    token = os.environ.get("REST_CHANNEL_TOKEN")
+    if token:
+        session.headers["Authorization"] = f"Bearer {token}"
+    return session
+
+
 def send(session: requests.Session, url: str, sender: str, text: str) -> float:
     started = time.perf_counter()
     response = session.post(f"{url}/webhooks/rest/webhook", json={"sender": sender, "message": text}, timeout=120)
@@ -130,7 +148,7 @@ def send(session: requests.Session, url: str, sender: str, text: str) -> float:
 
 def buyer(url: str, turns: int, samples: Samples) -> None:
     """One conversation: the prelude (its last turn reads the store), then alternating turns."""
-    session = requests.Session()
+    session = rest_session()
     sender = f"bench-{uuid.uuid4().hex[:10]}"
     for index, text in enumerate(PRELUDE):
         elapsed = send(session, url, sender, text)
@@ -183,9 +201,85 @@ def sustained_throughput(levels: list[dict]) -> float:
     return best
 
 
+def max_message_chars() -> int:
+    """The longest message every channel lets through to NLU (channels/guard.py)."""
+    from channels import guard
+
+    configured = getattr(guard, "max_message_chars", None)  # MAX_MESSAGE_CHARS, or its env override
+    return int(configured() if callable(configured) else getattr(guard, "MAX_MESSAGE_CHARS", 2000))
+
+
+def flood_messages(chars: int) -> list[str]:
+    """Maximum-size messages, exactly `chars` long: the attack of issue 12 (a request and one
+    long word), digits for the order-number pattern, and `@`s for the email pattern."""
+    texts = [
+        ("cancel " + "a" * chars)[:chars],
+        ("8100 0000 0000 000" * chars)[:chars],
+        ("x@" * chars)[:chars],
+    ]
+    assert all(len(text) == chars for text in texts)
+    return texts
+
+
+class Flooder(threading.Thread):
+    """One client sending maximum-size messages back to back (each after the last answer)."""
+
+    def __init__(self, url: str, chars: int) -> None:
+        super().__init__(daemon=True)
+        self.url, self.texts = url, flood_messages(chars)
+        self.stopping = threading.Event()
+        self.started_one = threading.Event()
+        self.latencies: list[float] = []
+        self.errors = 0
+
+    def run(self) -> None:
+        session = rest_session()
+        sender = f"bench-flood-{uuid.uuid4().hex[:8]}"
+        number = 0
+        while not self.stopping.is_set():
+            text = self.texts[number % len(self.texts)]
+            number += 1
+            self.started_one.set()
+            started = time.perf_counter()
+            try:
+                session.post(f"{self.url}/webhooks/rest/webhook", json={"sender": sender, "message": text},
+                             timeout=120).raise_for_status()  # fmt: skip
+            except requests.RequestException:
+                self.errors += 1
+                time.sleep(0.1)
+                continue
+            self.latencies.append(time.perf_counter() - started)
+
+
+def flood_ratio(url: str, buyers: int, turns: int) -> dict:
+    """p95 of `buyers` ordinary conversations alone, then while one client floods the server
+    with maximum-size messages; the ratio is the figure (a figure, not a timed test)."""
+    chars = max_message_chars()
+    idle = load(url, buyers, turns)
+    flooder = Flooder(url, chars)
+    flooder.start()
+    flooder.started_one.wait(10)
+    time.sleep(0.2)  # the first flood message is in Rasa's hands before the buyers start
+    try:
+        flooded = load(url, buyers, turns)
+    finally:
+        flooder.stopping.set()
+        flooder.join(timeout=150)
+    idle_p95, flooded_p95 = idle["all"]["p95_ms"], flooded["all"]["p95_ms"]
+    return {
+        "max_message_chars": chars,
+        "buyers": buyers,
+        "idle": idle["all"],
+        "flooded": flooded["all"],
+        "ratio": flooded_p95 / idle_p95 if idle_p95 else float("nan"),
+        "flood_messages": summary(flooder.latencies),
+        "flood_errors": flooder.errors,
+    }
+
+
 def length_curve(url: str, points: list[int], window: int) -> dict[str, float]:
     """Mean latency of `window` turns starting at each point, in one long conversation."""
-    session = requests.Session()
+    session = rest_session()
     sender = f"bench-long-{uuid.uuid4().hex[:8]}"
     for text in PRELUDE:
         send(session, url, sender, text)
@@ -206,7 +300,7 @@ def measure_stack(name: str, model: Path, smoke: bool) -> dict:
     with running_stack(model, work, env, stock=name == "stock") as stack:
         time.sleep(1)
         idle = {"rasa_mb": rss_mb(stack.rasa.pid), "actions_mb": rss_mb(stack.actions.pid)}
-        send(requests.Session(), stack.rasa_url, "warm-up", "hi")
+        send(rest_session(), stack.rasa_url, "warm-up", "hi")
         concurrency = [1, 2] if smoke else [1, 4, 16]
         turns = 4 if smoke else 20
         latency = {str(c): load(stack.rasa_url, c, turns) for c in concurrency}
@@ -215,6 +309,7 @@ def measure_stack(name: str, model: Path, smoke: bool) -> dict:
         points, window = ([2, 5], 2) if smoke else ([5, 50, 200], 6)
         curve = length_curve(stack.rasa_url, points, window)
         loaded = {"rasa_mb": rss_mb(stack.rasa.pid), "actions_mb": rss_mb(stack.actions.pid)}
+        flood = flood_ratio(stack.rasa_url, 1 if smoke else 4, 2 if smoke else 20)
     shutil.rmtree(work, ignore_errors=True)
     return {
         "latency": latency,
@@ -223,6 +318,7 @@ def measure_stack(name: str, model: Path, smoke: bool) -> dict:
         "length_curve_ms": curve,
         "rss_idle": idle,
         "rss_loaded": loaded,
+        "flood": flood,
     }
 
 
@@ -301,6 +397,7 @@ def evaluate_targets(report: dict) -> dict[str, dict]:
             else None
         ),
         "rasa_rss_mb": ours["rss_loaded"]["rasa_mb"],
+        "flood_p95_ratio": ours["flood"]["ratio"],
         "train_full_s": report["training"]["ours"]["full_s"] if report.get("training") else None,
         "train_retrain_s": report["training"]["ours"]["retrain_s"] if report.get("training") else None,
     }
@@ -309,6 +406,7 @@ def evaluate_targets(report: dict) -> dict[str, dict]:
         "turn200_over_turn5": lambda v: v <= 1.5,
         "throughput_ratio": lambda v: v >= 2,
         "rasa_rss_mb": lambda v: v <= 1200,
+        "flood_p95_ratio": lambda v: v <= 1.5,
         "train_full_s": lambda v: v <= 300,
         "train_retrain_s": lambda v: v <= 60,
     }
@@ -357,6 +455,16 @@ def markdown(report: dict) -> str:
             f"| {name} | {stack['sustained_throughput_msg_s']:.1f} | {curve} | "
             f"{stack['rss_idle']['rasa_mb']:.0f} → {stack['rss_loaded']['rasa_mb']:.0f} | "
             f"{stack['rss_idle']['actions_mb']:.0f} → {stack['rss_loaded']['actions_mb']:.0f} |"
+        )
+    lines += ["", "## Ordinary buyers while one client sends maximum-size messages", "",
+              "| setup | message size (chars) | buyers | p95 idle (ms) | p95 under flood (ms) | ratio | "
+              "flood messages answered (p50 ms) |", "|---|---|---|---|---|---|---|"]  # fmt: skip
+    for name, stack in report["stacks"].items():
+        flood = stack["flood"]
+        lines.append(
+            f"| {name} | {flood['max_message_chars']} | {flood['buyers']} | {flood['idle']['p95_ms']:.0f} | "
+            f"{flood['flooded']['p95_ms']:.0f} | {flood['ratio']:.2f}× | "
+            f"{flood['flood_messages']['n']} ({flood['flood_messages']['p50_ms']:.0f}) |"
         )
     if report.get("training"):
         lines += ["", "## Training time (s)", "", "| setup | full | retrain after one NLU line |", "|---|---|---|"]
