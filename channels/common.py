@@ -1,5 +1,6 @@
 """What the messaging platforms share: the answer of a channel that is not configured, the
-routes every configured one starts from, and buttons as a numbered list.
+routes every configured one starts from, the deliveries already seen, and buttons as a
+numbered list.
 
 A numbered list is read back from the conversation itself (its latest bot message), never
 from process memory, so any server process that can read the tracker store can map "2" to
@@ -9,7 +10,8 @@ the second button.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections import OrderedDict
+from collections.abc import Hashable, Sequence
 from typing import Any, ClassVar
 
 from rasa.shared.core.events import BotUttered, Event
@@ -23,6 +25,7 @@ logger = logging.getLogger(__name__)
 
 NUMBERED_TTL_SECONDS = 3600
 MAX_CHOICE_DIGITS = 3
+RECENT_DELIVERIES = 10_000
 
 
 class PlatformChannel:
@@ -65,6 +68,25 @@ def configured_blueprint(blueprint_name: str) -> Blueprint:
 
 def missing_settings(settings: dict[str, Any]) -> list[str]:
     return [name for name, value in settings.items() if not value]
+
+
+class RecentDeliveries:
+    """The ids of the last `capacity` deliveries this process took, oldest forgotten first:
+    a platform resending one (it retries when it got no 200 in time) is told apart."""
+
+    def __init__(self, capacity: int = RECENT_DELIVERIES) -> None:
+        self.capacity = capacity
+        self._seen: OrderedDict[Hashable, None] = OrderedDict()
+
+    def first_time(self, delivery: Hashable) -> bool:
+        """Whether `delivery` is new; it is remembered either way."""
+        if delivery in self._seen:
+            self._seen.move_to_end(delivery)
+            return False
+        self._seen[delivery] = None
+        if len(self._seen) > self.capacity:
+            self._seen.popitem(last=False)
+        return True
 
 
 # --- numbered buttons ------------------------------------------------------------------

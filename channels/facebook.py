@@ -150,7 +150,7 @@ class GraphMessenger(Messenger):
             text = resolve_numbered_reply(text, events, time.time())
         out_channel = NumberedMessengerBot(self.client)
         message = UserMessage(
-            text[:4000],
+            text,
             out_channel,
             sender_id,
             input_channel=self.name(),
@@ -196,6 +196,7 @@ class SecureFacebookInput(PlatformChannel, FacebookInput):
         if missing:
             return not_configured_blueprint(self.name(), missing)
         blueprint = configured_blueprint("fb_webhook")
+        guarded = answer_always(on_new_message)
 
         @blueprint.route("/webhook", methods=["GET"])
         async def verify(request: Request) -> HTTPResponse:
@@ -215,7 +216,7 @@ class SecureFacebookInput(PlatformChannel, FacebookInput):
                 return response.json({"error": "bad payload"}, status=400)
             # The Agent Rasa's server runs (rasa.core.run / rasa.server set app.ctx.agent).
             agent = getattr(request.app.ctx, "agent", None)
-            messenger = GraphMessenger(self.fb_access_token, answer_always(on_new_message), self.graph_url, agent)
+            messenger = GraphMessenger(self.fb_access_token, guarded, self.graph_url, agent)
             await messenger.handle(payload, self.get_metadata(request))
             return response.text("success")
 

@@ -4,6 +4,11 @@
   was registered; Rasa's own channel checks nothing and calls Telegram at start-up.
 - A channel whose token or secret token is not set answers 503 instead of starting.
 - The Bot API address can be changed (``api_url``) for a proxy or a test double.
+- An update delivered again (same ``update_id``, same chat) is answered 200 and dropped.
+  Telegram resends an update only when it got no 200 for it; the last 10,000 ids are kept
+  per process, so behind a load balancer a resent update can still reach another server,
+  and only when a first delivery failed.
+- Message length is left to the guard (``MAX_MESSAGE_CHARS``): no silent truncation.
 """
 
 from __future__ import annotations
@@ -20,7 +25,13 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from channels.common import PlatformChannel, configured_blueprint, missing_settings, not_configured_blueprint
+from channels.common import (
+    PlatformChannel,
+    RecentDeliveries,
+    configured_blueprint,
+    missing_settings,
+    not_configured_blueprint,
+)
 from channels.guard import OnNewMessage, answer_always
 
 logger = logging.getLogger(__name__)
@@ -60,6 +71,7 @@ class SecureTelegramInput(PlatformChannel, TelegramInput):
         super().__init__(access_token, verify, webhook_url, debug_mode=False)
         self.secret_token = secret_token
         self.api_url = api_url
+        self.recent_updates = RecentDeliveries()
 
     def get_output_channel(self) -> TelegramOutput:
         """No webhook call at start-up: register it once, with the secret token (README)."""
@@ -92,9 +104,12 @@ class SecureTelegramInput(PlatformChannel, TelegramInput):
                 text = message.text if message else None
             if not message or not text:
                 return response.text("success")
+            if update.update_id is not None and not self.recent_updates.first_time((update.update_id, message.chat.id)):
+                logger.info(f"telegram update {update.update_id} delivered again; dropped")
+                return response.text("success")
             await on_new_message(
                 UserMessage(
-                    text[:4000],
+                    text,
                     out_channel,
                     str(message.chat.id),
                     input_channel=self.name(),

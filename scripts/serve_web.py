@@ -5,6 +5,11 @@
 ``POST /api/session`` stands in for the shop's login: when CUSTOMER_IDENTITY_SECRET is set it
 returns a short-lived signed identity for the demo buyer, which the widget passes to Rasa in
 each message's metadata. Without the secret, sign-in is off and the email check applies.
+
+Only files are served, found by the normalised path (``//``, ``.``, ``..`` and %-escapes
+resolved first): the files of web/ (index.html, the widget) and socket.io-client's bundle
+under /vendor/. Never npm's files (node_modules, package.json), dotfiles, anything outside
+web/, or a directory listing: all of those are 404.
 """
 
 from __future__ import annotations
@@ -12,11 +17,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import posixpath
 import sys
 from http import HTTPStatus
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -26,6 +32,25 @@ from actions.identity import IDENTITY_SECRET_ENV, sign_customer_token  # noqa: E
 WEB = ROOT / "web"
 VENDOR = {"/vendor/socket.io.min.js": WEB / "node_modules/socket.io-client/dist/socket.io.min.js"}
 DEMO_CUSTOMER = "C1"
+PRIVATE = {"node_modules", "package.json", "package-lock.json"}
+
+
+def request_path(target: str) -> str:
+    """The path of a request target, normalised: "//node_modules/x" is "/node_modules/x"
+    (``urlsplit`` would take "node_modules" for a host), "/a/../b" is "/b"."""
+    path = unquote(target.split("?", 1)[0].split("#", 1)[0])
+    return "/" + "/".join(part for part in posixpath.normpath("/" + path).split("/") if part)
+
+
+def static_file(path: str) -> Path | None:
+    """The file of web/ a normalised path names, or None: no directories, nothing of npm's,
+    no dotfiles, nothing outside web/ (symbolic links included)."""
+    parts = [part for part in path.split("/") if part] or ["index.html"]
+    if parts[0] in PRIVATE or any(part.startswith(".") or "\x00" in part for part in parts):
+        return None
+    root = WEB.resolve()
+    candidate = root.joinpath(*parts).resolve()
+    return candidate if candidate.is_relative_to(root) and candidate.is_file() else None
 
 
 def make_handler(rasa_url: str) -> type[SimpleHTTPRequestHandler]:
@@ -53,26 +78,34 @@ def make_handler(rasa_url: str) -> type[SimpleHTTPRequestHandler]:
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
-            self.wfile.write(data)
+            if self.command != "HEAD":
+                self.wfile.write(data)
 
         def do_GET(self) -> None:
-            path = urlsplit(self.path).path
+            path = request_path(self.path)
             if path == "/config.json":
                 return self.send_json(HTTPStatus.OK, {"rasaUrl": rasa_url})
-            if path in VENDOR:
-                data = VENDOR[path].read_bytes()
-                self.send_response(HTTPStatus.OK)
-                self.send_header("Content-Type", "application/javascript")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-                return None
-            if path.startswith("/node_modules") or path.startswith("/package"):
+            file = VENDOR.get(path) or static_file(path)
+            if file is None:
                 return self.send_error(HTTPStatus.NOT_FOUND)
-            return super().do_GET()
+            data = file.read_bytes()
+            self.send_response(HTTPStatus.OK)
+            self.send_header("Content-Type", self.guess_type(str(file)))
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(data)
+            return None
+
+        do_HEAD = do_GET
+
+        def list_directory(self, path: str | os.PathLike[str]) -> None:
+            """Never a listing, whatever path leads here."""
+            self.send_error(HTTPStatus.NOT_FOUND)
+            return None
 
         def do_POST(self) -> None:
-            if urlsplit(self.path).path != "/api/session":
+            if request_path(self.path) != "/api/session":
                 return self.send_error(HTTPStatus.NOT_FOUND)
             secret = os.environ.get(IDENTITY_SECRET_ENV)
             if not secret:

@@ -13,6 +13,7 @@ from typing import Any, cast
 import pytest
 from rasa.shared.core.events import ActionExecuted, BotUttered, Event, UserUttered
 
+from actions.replies import render, say
 from channels import common, facebook, guard, slack, socketio, telegram
 from channels.common import NUMBERED_TTL_SECONDS, numbered_text
 from channels.facebook import (
@@ -22,7 +23,6 @@ from channels.facebook import (
     shown_numbered,
 )
 from channels.slack import SecureSlackInput
-from channels.socketio import SESSION_ID
 from channels.telegram import SecureTelegramInput
 
 BODY = b'{"object": "page"}'
@@ -240,19 +240,12 @@ def test_unconfigured_platform_answers_503(channel):
     assert response.status == 503 and b"not configured" in response.body
 
 
-@pytest.mark.parametrize(
-    "session_id,accepted",
-    [
-        ("3f2a9c0d1e2b4c5d", True),
-        ("a" * 64, True),
-        ("short", False),
-        ("a" * 65, False),
-        ("../../etc", False),
-        ("<script>", False),
-    ],
-)
-def test_socketio_session_ids_are_plain_tokens(session_id, accepted):
-    assert bool(SESSION_ID.match(session_id)) is accepted
+def test_socketio_session_ids_are_issued_by_the_server():
+    secret = b"s" * 32
+    issued = socketio.new_session_id(secret)
+    assert socketio.is_issued(secret, issued) and not socketio.is_issued(b"t" * 32, issued)
+    for made_up in ("3f2a9c0d1e2b4c5d", "a" * 64, "../../etc", "<script>", None):
+        assert not socketio.is_issued(secret, made_up)
 
 
 class Collecting:
@@ -294,3 +287,74 @@ def test_guard_answers_when_the_bot_would_be_silent(failure):
             raise ConnectionError("action server down")
 
     assert run_guarded(broken) == [TRY_AGAIN]
+
+
+# --- the size limit and the guard's own messages (issue 12) -----------------------------
+
+
+def test_a_message_over_the_limit_never_reaches_rasa():
+    from rasa.core.channels.channel import UserMessage
+
+    from channels.guard import MAX_MESSAGE_CHARS, answer_always
+
+    handled: list[str] = []
+
+    async def rasa(message):
+        handled.append(message.text)
+        await message.output_channel.send_response(message.sender_id, {"text": "Hello!"})
+
+    out = Collecting()
+    asyncio.run(answer_always(rasa)(UserMessage("a" * (MAX_MESSAGE_CHARS + 1), out, "buyer-1")))
+    assert handled == [] and out.texts == [render(say("channel.too_long", limit=MAX_MESSAGE_CHARS))]
+    asyncio.run(answer_always(rasa)(UserMessage("a" * MAX_MESSAGE_CHARS, out, "buyer-1")))
+    assert len(handled) == 1 and out.texts[-1] == "Hello!"  # exactly the limit passes
+
+
+@pytest.mark.parametrize("configured,limit", [("500", 500), ("", 2000), ("lots", 2000), ("0", 2000), ("-5", 2000)])
+def test_the_limit_comes_from_the_environment(monkeypatch, configured, limit):
+    from channels.guard import max_message_chars
+
+    monkeypatch.setenv("MAX_MESSAGE_CHARS", configured)
+    assert max_message_chars() == limit
+
+
+@pytest.mark.parametrize("text", ["hi", "a" * 5000])
+def test_the_guards_messages_reach_messenger(text):
+    """Its "try again" (the action server down) and "too long" go out to the Graph API, not
+    into the queue of calls that only a bot message's send_response flushes."""
+    from rasa.core.channels.channel import UserMessage
+
+    from channels.guard import TRY_AGAIN, answer_always
+
+    async def broken(message):
+        raise ConnectionError("action server down")
+
+    client = RecordingGraphClient()
+    asyncio.run(answer_always(broken)(UserMessage(text, NumberedMessengerBot(client), "fb-buyer")))
+    expected = TRY_AGAIN if text == "hi" else render(say("channel.too_long", limit=2000))
+    assert [sent["text"] for sent in client.sent] == [expected]
+
+
+@pytest.mark.parametrize(
+    "typed,seen",
+    [
+        ("hi!!!", "hi!!!"),
+        ("!" * 40, "!" * 16),
+        ("a" + ")" * 30 + "b", "a" + ")" * 16 + "b"),
+        ("=" * 16 + " " + "=" * 16, "=" * 16 + " " + "=" * 16),
+        ('/affirm{"order_id":"8100000000000002"}', '/affirm{"order_id":"8100000000000002"}'),
+        ("alex.buyer@example.com", "alex.buyer@example.com"),
+    ],
+)
+def test_runs_of_symbols_are_cut_before_nlu(typed, seen):
+    """spaCy's tokenizer strips them one at a time, searching the rest of the word each time."""
+    from rasa.core.channels.channel import UserMessage
+
+    handled: list[str] = []
+
+    async def rasa(message):
+        handled.append(message.text)
+        await message.output_channel.send_response(message.sender_id, {"text": "ok"})
+
+    asyncio.run(guard.answer_always(rasa)(UserMessage(typed, Collecting(), "buyer-1")))
+    assert handled == [seen]

@@ -16,6 +16,8 @@ from tests.support.stack import ROOT, free_port, service_env, start_action_serve
 
 MODEL = ROOT / "models" / "current.tar.gz"
 AUTH_TOKEN = "scale-test-api-token-0123456789"
+# The REST channel's bearer token: the edge passes REST calls only with one (README, "Scale-out").
+REST_TOKEN = "scale-test-rest-token-0123456789"
 
 
 @dataclass
@@ -79,6 +81,7 @@ def cluster(tmp_path_factory) -> Iterator[Cluster]:
             "REDIS_HOST": "127.0.0.1",
             "REDIS_PORT": str(redis.port),
             "REDIS_DB": "0",
+            "REST_CHANNEL_TOKEN": REST_TOKEN,
         }
     )
     cluster = Cluster(work, postgres, redis, nginx, env, rasa_ports, action_ports)

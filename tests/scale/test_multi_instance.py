@@ -14,7 +14,7 @@ import pytest
 import requests
 
 from channels.guard import TRY_AGAIN
-from tests.scale.conftest import AUTH_TOKEN
+from tests.scale.conftest import AUTH_TOKEN, REST_TOKEN
 
 EMAIL = "alex.buyer@example.com"
 CONVERSATIONS = 16
@@ -38,8 +38,12 @@ def seed_orders(cluster, count: int, prefix: str) -> list[str]:
     return ids
 
 
+BEARER = {"Authorization": f"Bearer {REST_TOKEN}"}
+
+
 def say(url: str, sender: str, text: str) -> str:
-    replies = requests.post(f"{url}/webhooks/rest/webhook", json={"sender": sender, "message": text}, timeout=120)
+    body = {"sender": sender, "message": text}
+    replies = requests.post(f"{url}/webhooks/rest/webhook", json=body, headers=BEARER, timeout=120)
     if not replies.ok:
         raise AssertionError(f"{url} answered {replies.status_code} to {sender}'s {text!r}: {replies.text[:200]}")
     return "\n".join(reply.get("text") or "" for reply in replies.json())
@@ -204,7 +208,7 @@ def test_edge_answers_429_to_a_flood_but_not_to_other_clients(cluster):
     """One client address floods the chat endpoint: nginx answers 429 once its burst is
     spent, while a buyer at another address (as the trusted proxy reports it) gets through."""
     url = f"{cluster.nginx.url}/webhooks/rest/"
-    flooder, neighbour = {"X-Forwarded-For": "203.0.113.5"}, {"X-Forwarded-For": "198.51.100.7"}
+    flooder, neighbour = {"X-Forwarded-For": "203.0.113.5", **BEARER}, {"X-Forwarded-For": "198.51.100.7", **BEARER}
     with requests.Session() as session:
         statuses = [session.get(url, headers=flooder, timeout=30).status_code for _ in range(300)]
         assert statuses.count(429) > 0, "a flood from one address was never refused"
