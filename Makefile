@@ -18,7 +18,7 @@ export PYTHONWARNINGS := ignore::DeprecationWarning
 export PYTHONHASHSEED := 0
 
 .PHONY: help setup setup-runtime web browser run shell actions train db reset-db test lint typecheck unit \
-        validate story-test e2e test-scale bench bench-training bench-smoke cross-validate nlu-report lock clean
+        validate story-test e2e test-scale bench bench-flood bench-training bench-smoke cross-validate nlu-report lock clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -105,6 +105,9 @@ test-scale: $(STAMPS)/dev train  ## PostgreSQL + Redis + nginx + 2 Rasa + 2 acti
 
 bench: train db  ## benchmark ours vs stock rasa init: results/bench.md (about 30 minutes)
 	$(PY) -m bench.run
+
+bench-flood: train  ## only the p95 of ordinary buyers while one client floods maximum-size messages, / idle
+	$(PY) -m bench.run --flood-only
 
 bench-training: setup  ## only time our full training and a one-line retrain: results/training_times.json
 	$(PY) -m bench.run --training-only

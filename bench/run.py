@@ -489,7 +489,19 @@ def main() -> None:
     parser.add_argument(
         "--training-only", action="store_true", help="only time our full training and a one-line retrain"
     )
+    parser.add_argument(
+        "--flood-only", action="store_true", help="only p95 of buyers under a flood of maximum-size messages"
+    )
     args = parser.parse_args()
+    if args.flood_only:
+        work = Path(tempfile.mkdtemp(prefix="bench-flood-"))
+        with running_stack(OUR_MODEL, work, {"ORDER_DB_PATH": str(work / "orders.db")}) as stack:
+            send(rest_session(), stack.rasa_url, "warm-up", "hi")
+            flood = flood_ratio(stack.rasa_url, 4, 20)
+        shutil.rmtree(work, ignore_errors=True)
+        print(json.dumps({key: flood[key] for key in ("max_message_chars", "buyers", "ratio")}))
+        print(f"p95 idle {flood['idle']['p95_ms']:.0f} ms, under flood {flood['flooded']['p95_ms']:.0f} ms")
+        return
     if args.training_only:
         times = training_times(OUR_CONFIG, OUR_MODEL, retrain=True)
         RESULTS.mkdir(parents=True, exist_ok=True)
