@@ -51,7 +51,8 @@ class OrderFacts:
     tracking_number: str | None = None
     refund_status: str | None = None
     request: RequestFacts | None = None
-    twin_order_ids: tuple[str, ...] = ()
+    twin_order_ids: tuple[str, ...] = ()  # the same item ordered again, still live
+    twins_being_cancelled: tuple[str, ...] = ()  # ... or already cancelled, or asked to be
     dispute_open: bool = False
 
     def __post_init__(self) -> None:

@@ -172,7 +172,17 @@ def guide_cancellation(order: OrderFacts, reason: Reason | None, now: datetime) 
     return _already_cancelled(order)
 
 
+def _keep_this_one(order: OrderFacts, offer: Offer) -> Guidance:
+    """The twin is already on its way out: keep this order unless the buyer insists."""
+    twins = ", ".join(order.twins_being_cancelled)
+    keep = say("duplicate.twin_being_cancelled", twins=twins, product=order.product, order_id=order.order_id)
+    path = Path.CANCEL_NOW if offer is Offer.CANCEL_NOW else Path.REQUEST_CANCELLATION
+    return Guidance(path, (keep,), offer, say("ask.cancel_as_well", order_id=order.order_id))
+
+
 def _cancel_unpaid(order: OrderFacts, reason: Reason | None) -> Guidance:
+    if reason is Reason.DUPLICATE_ORDER and order.twins_being_cancelled:
+        return _keep_this_one(order, Offer.CANCEL_NOW)
     messages = [say("cancel_now.unpaid", order=order_label(order))]
     if reason is Reason.PAYMENT_ISSUE:
         messages.append(say("cancel_now.payment_advice"))
@@ -192,6 +202,8 @@ _REQUEST_ADVICE = {
 def _request_cancellation(order: OrderFacts, reason: Reason | None, now: datetime) -> Guidance:
     if reason is Reason.PRICE_OR_PRODUCT_CHANGE:
         return _contact_first_about_change(order)
+    if reason is Reason.DUPLICATE_ORDER and order.twins_being_cancelled:
+        return _keep_this_one(order, Offer.SUBMIT_REQUEST)
     messages = [say("request.cancellable", order=order_label(order)), quote_policy(order.seller)]
     if reason in _REQUEST_ADVICE:
         messages.append(say(_REQUEST_ADVICE[reason]))

@@ -87,6 +87,7 @@ MESSAGES: dict[str, str] = {
     "ask.dispute": "Shall I open a dispute for order {order_id} for you?",
     "ask.message_about_change": "Shall I send the seller a message about it on your behalf?",
     "ask.send_draft": "Shall I send it on your behalf?",
+    "ask.cancel_as_well": "Do you want to cancel order {order_id} as well?",
     "button.yes": "Yes, go ahead",
     "button.no": "No, thanks",
     "button.cancel_order": "Cancel an order",
@@ -99,6 +100,8 @@ MESSAGES: dict[str, str] = {
     "(check the card number, expiry date and billing address, or choose another method).",
     "duplicate.twin": "You also have order {twins} for the same {product}, placed at nearly the same time. "
     "Keep one and cancel the extra one: I'll cancel {order_id} and leave {twins} as it is.",
+    "duplicate.twin_being_cancelled": "Your other order {twins} for the same {product} is already being cancelled, "
+    "so order {order_id} is the one you keep: I'd leave it as it is.",
     "duplicate.no_twin": "I couldn't find a second order of the same item on your account, so please check "
     "My Orders before cancelling.",
     "request.cancellable": "Your {order} is paid but not shipped yet, so the seller can still cancel it.",

@@ -121,9 +121,20 @@ class OrderService:
             tracking_number=order["tracking_number"],
             refund_status=order["refund_status"],
             request=request,
-            twin_order_ids=tuple(twin["id"] for twin in self.store.likely_duplicates(order["id"])),
+            **self._twins(order["id"]),
             dispute_open=self.store.open_dispute_for(order["id"]) is not None,
         )
+
+    def _twins(self, order_id: str) -> dict[str, tuple[str, ...]]:
+        """The same item ordered again: still live, or already being cancelled (cancelled,
+        or a request waiting for the seller or approved)."""
+        live: list[str] = []
+        leaving: list[str] = []
+        for twin in self.store.likely_duplicates(order_id):
+            request = self.store.latest_cancellation_request(twin["id"])
+            asked = request is not None and request["state"] in (RequestState.PENDING, RequestState.APPROVED)
+            (leaving if twin["status"] == OrderStatus.CANCELLED or asked else live).append(twin["id"])
+        return {"twin_order_ids": tuple(live), "twins_being_cancelled": tuple(leaving)}
 
     def owns(self, order_id: str, customer_id: str) -> bool:
         return self.store.order_for_customer(order_id, customer_id) is not None

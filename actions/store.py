@@ -160,7 +160,8 @@ class OrderStore(SqliteFile):
         )
 
     def likely_duplicates(self, order_id: str) -> list[dict]:
-        """Other live orders of the same listing by the same buyer, placed close together."""
+        """Other orders of the same listing by the same buyer, placed close together and not
+        delivered (cancelled ones too: a duplicate may already be on its way out)."""
         order = self._read(lambda db: list(db.table("orders").rows_where("id = ?", [order_id], limit=1)))
         if not order:
             return []
@@ -171,16 +172,8 @@ class OrderStore(SqliteFile):
         return self._read(
             lambda db: list(
                 db.table("orders").rows_where(
-                    "customer_id = ? and item_id = ? and id != ? and status not in (?, ?) "
-                    "and placed_at between ? and ?",
-                    [
-                        order["customer_id"],
-                        order["item_id"],
-                        order_id,
-                        OrderStatus.CANCELLED.value,
-                        OrderStatus.DELIVERED.value,
-                        *window,
-                    ],
+                    "customer_id = ? and item_id = ? and id != ? and status != ? and placed_at between ? and ?",
+                    [order["customer_id"], order["item_id"], order_id, OrderStatus.DELIVERED.value, *window],
                     order_by="placed_at",
                 )
             )

@@ -322,3 +322,14 @@ def test_refund_explanation_by_state():
     assert "nothing to refund" in refund_explanation(make_order(Status.AWAITING_PAYMENT))
     assert "isn't cancelled" in refund_explanation(make_order(Status.SHIPPED))
     assert "original payment method" in refund_explanation(None)
+
+
+@pytest.mark.parametrize(
+    "status,offer", [(Status.AWAITING_SHIPMENT, Offer.SUBMIT_REQUEST), (Status.AWAITING_PAYMENT, Offer.CANCEL_NOW)]
+)
+def test_duplicate_whose_twin_is_already_being_cancelled_is_kept(status, offer):
+    order = make_order(status, twins_being_cancelled=("8100000000000009",))
+    guidance = guide_cancellation(order, Reason.DUPLICATE_ORDER, NOW)
+    assert "8100000000000009" in guidance.message and "already being cancelled" in guidance.message
+    assert "the one you keep" in guidance.message
+    assert guidance.offer is offer and "as well" in guidance.question
