@@ -6,9 +6,12 @@ themselves are the service's (:mod:`actions.service`) and :mod:`actions.identity
 
 from __future__ import annotations
 
+import json
+import re
 from typing import Any
 
-from rasa_sdk import Tracker
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
@@ -16,9 +19,44 @@ from rasa_sdk.types import DomainDict
 from actions import identity
 from actions.adapter import off_loop, service_unavailable, utter, view_of
 from actions.conversation import ConversationView
-from actions.replies import reason_label, say
+from actions.replies import reason_label, render, say
 from actions.store import StoreUnavailable
 from actions.vocabulary import Goal, Reason
+
+# "another order", "a different purchase", "my other package": the buyer means a new order.
+ANOTHER_ORDER = re.compile(
+    r"\b(another|different|other|next|second)\b[\w' ]{0,20}?\b(order|purchase|package|parcel|item|one)\b", re.I
+)
+# A number the buyer typed as an order number: 4 digits or more, spaces and dashes allowed.
+NUMBER_TYPED = re.compile(r"\d[\d \-]{2,}\d")
+ORDER_TOPICS = {"cancel_order", "check_order_status", "inform_order_number", "contact_seller", "open_dispute"}
+
+
+class ActionAskOrderId(Action):
+    """The order form's question for the order number: a signed-in or verified buyer gets
+    their recent open orders as buttons, as a shop would show them."""
+
+    def name(self) -> str:
+        return "action_ask_order_id"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        view = view_of(tracker)
+        try:
+            orders = await off_loop(lambda service: service.recent_open_orders(view.customer_id))
+        except StoreUnavailable:
+            orders = []
+        if not orders:
+            dispatcher.utter_message(response="utter_ask_order_id")
+            return []
+        buttons = [
+            {
+                "title": render(say("order_id.choice", product=order["product"], order_id=order["id"])),
+                "payload": "/inform_order_number" + json.dumps({"order_id": order["id"]}),
+            }
+            for order in orders
+        ]
+        utter(dispatcher, say("order_id.which"), buttons=buttons)
+        return []
 
 
 class ValidateOrderForm(FormValidationAction):
@@ -50,13 +88,33 @@ class ValidateOrderForm(FormValidationAction):
         except StoreUnavailable:
             return False  # the guidance step reports the outage
 
+    async def extract_order_id(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """What the slot mappings miss: "another order" means a new one (ask which), and a
+        number of the wrong length is still meant as an order number (explain the format)."""
+        view = view_of(tracker)
+        text = view.text[:200]
+        asking_for_it = tracker.get_slot("requested_slot") == "order_id"
+        if not (asking_for_it or view.intent in ORDER_TOPICS) or text.startswith("/") or "@" in text:
+            return {}
+        if identity.normalise_order_id(text):
+            return {}  # a proper number: the entity mapping has it
+        if ANOTHER_ORDER.search(text) and tracker.get_slot("order_id"):
+            return {"order_id": None}
+        if NUMBER_TYPED.search(text):
+            return {"order_id": text}
+        return {}
+
     async def validate_order_id(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
+        if value is None:
+            return {"order_id": None}  # asked for next, by action_ask_order_id
         view = view_of(tracker)
         order_id = identity.normalise_order_id(value)
         if order_id is None:
-            wrong_length = identity.looks_like_order_number(value)
+            wrong_length = identity.looks_like_order_number(value) or bool(NUMBER_TYPED.search(str(value)))
             utter(dispatcher, say("order_id.wrong_length" if wrong_length else "order_id.missing"))
             return {"order_id": None}
         slots: dict[str, Any] = {"order_id": order_id}

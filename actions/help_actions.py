@@ -6,12 +6,13 @@ Adapters only: the tracker in, slot events and catalogue messages out.
 from __future__ import annotations
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ActiveLoop, EventType, SlotSet
+from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions import guidance
+from actions import guidance, identity
 from actions.adapter import (
+    button,
     human_support_hint,
     main_topic_buttons,
     off_loop,
@@ -21,9 +22,10 @@ from actions.adapter import (
     view_of,
 )
 from actions.conversation import ConversationView
+from actions.forms import ANOTHER_ORDER
 from actions.replies import Say, render, say
 from actions.store import StoreUnavailable
-from actions.vocabulary import Reason
+from actions.vocabulary import Goal, Reason
 
 CLARIFY_MIN_CONFIDENCE = 0.05
 CLARIFY_MAX_BUTTONS = 3
@@ -75,31 +77,62 @@ class ActionHumanHandoff(Action):
         return [ActiveLoop(None), SlotSet("requested_slot", None), SlotSet("pending_offer", None)]
 
 
-def closest_reasons(ranking: tuple[dict, ...]) -> list[Reason]:
-    """The reasons among the likely intents, most likely first."""
-    reasons: list[Reason] = []
-    for candidate in ranking:
-        if float(candidate.get("confidence") or 0) < CLARIFY_MIN_CONFIDENCE:
-            continue
-        reason = Reason.from_intent(str(candidate.get("name") or ""))
-        if reason is not None and reason not in reasons:
-            reasons.append(reason)
-        if len(reasons) == CLARIFY_MAX_BUTTONS:
+# The buttons a clarification may offer for a likely intent that is not a reason.
+TOPIC_BUTTONS = {
+    "cancel_order": ("button.cancel_order", "cancel_order"),
+    "check_order_status": ("button.where_is_order", "check_order_status"),
+    "contact_seller": ("button.contact_seller", "contact_seller"),
+}
+# What an unsure message about an order number most likely wants done with it.
+GOAL_OF_INTENT = {
+    "cancel_order": Goal.CANCEL,
+    "check_order_status": Goal.STATUS,
+    "contact_seller": Goal.CONTACT_SELLER,
+    "open_dispute": Goal.DISPUTE,
+    "report_seller_declined": Goal.DISPUTE,
+}
+
+
+def likely(ranking: tuple[dict, ...]) -> list[str]:
+    """The intents worth offering, most likely first."""
+    names = [str(c.get("name") or "") for c in ranking if float(c.get("confidence") or 0) >= CLARIFY_MIN_CONFIDENCE]
+    return [name for name in names if name != "nlu_fallback"]
+
+
+def clarifying_buttons(ranking: tuple[dict, ...]) -> list[dict[str, str]]:
+    """Buttons drawn from the message's own likely intents: its reasons and order topics."""
+    buttons: list[dict[str, str]] = []
+    for name in likely(ranking):
+        reason = Reason.from_intent(name)
+        if reason is not None:
+            buttons.append(reason_button(reason))
+        elif name in TOPIC_BUTTONS:
+            title, intent = TOPIC_BUTTONS[name]
+            buttons.append(button(say(title), intent))
+        if len(buttons) == CLARIFY_MAX_BUTTONS:
             break
-    return reasons
+    return buttons
 
 
 class ActionClarify(Action):
-    """Low confidence: offer the closest reasons as buttons rather than guess."""
+    """Low confidence: when the message holds an order number (or asks about another
+    order), take it up; otherwise offer the message's own likely meanings as buttons."""
 
     def name(self) -> str:
         return "action_clarify"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        reasons = closest_reasons(view_of(tracker).intent_ranking)
-        if reasons:
-            buttons = [reason_button(reason) for reason in reasons] + [talk_to_person_button()]
-            utter(dispatcher, say("clarify.reasons"), buttons=buttons)
+        view = view_of(tracker)
+        number = identity.normalise_order_id(view.text)
+        if number or ANOTHER_ORDER.search(view.text):
+            goal = next((GOAL_OF_INTENT[name] for name in likely(view.intent_ranking) if name in GOAL_OF_INTENT), None)
+            events: list[EventType] = [SlotSet("order_id", number)]
+            if goal is not None:
+                events.append(SlotSet("goal", goal.value))
+            return [*events, FollowupAction("order_form")]
+        buttons = clarifying_buttons(view.intent_ranking)
+        if buttons:
+            utter(dispatcher, say("clarify.reasons"), buttons=[*buttons, talk_to_person_button()])
         else:
             utter(dispatcher, say("clarify.unknown"), buttons=main_topic_buttons())
         return []

@@ -93,6 +93,7 @@ MESSAGES: dict[str, str] = {
     "button.cancel_order": "Cancel an order",
     "button.where_is_order": "Where is my order?",
     "button.talk_to_person": "Talk to a person",
+    "button.contact_seller": "Contact the seller",
     # --- guidance: cancelling -----------------------------------------------------------------
     "cancel_now.unpaid": "Your {order} is still awaiting payment, so it can be cancelled right away — "
     "no money has been taken.",
@@ -210,6 +211,9 @@ MESSAGES: dict[str, str] = {
     # --- which order, and who is asking ---------------------------------------------------------
     "order_id.wrong_length": "That order number doesn't look right: order numbers have exactly 16 digits (spaces "
     "or dashes are fine).",
+    "order_id.which": "Which order? Pick one of your recent orders below, or type its number (16 digits, shown in "
+    "My Orders under each order).",
+    "order_id.choice": "{product} ({order_id})",
     "order_id.missing": "I need the order number to go on — 16 digits, shown in My Orders under each order.",
     "order.not_found": "I can't find order {order_id} on your account. Please check the number in My Orders "
     "(16 digits) and type it again.",

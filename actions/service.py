@@ -136,6 +136,14 @@ class OrderService:
             (leaving if twin["status"] == OrderStatus.CANCELLED or asked else live).append(twin["id"])
         return {"twin_order_ids": tuple(live), "twins_being_cancelled": tuple(leaving)}
 
+    def recent_open_orders(self, customer_id: str | None, limit: int = 4) -> list[dict]:
+        """The buyer's latest orders that can still be acted on (not delivered or cancelled)."""
+        if not customer_id:
+            return []
+        closed = (OrderStatus.DELIVERED, OrderStatus.CANCELLED)
+        orders = [order for order in self.store.orders_for_customer(customer_id) if order["status"] not in closed]
+        return orders[:limit]
+
     def owns(self, order_id: str, customer_id: str) -> bool:
         return self.store.order_for_customer(order_id, customer_id) is not None
 

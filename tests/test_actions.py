@@ -489,3 +489,27 @@ def test_guessing_emails_across_conversations_is_paused():
     # other orders are not affected
     other, _ = validate("email", ALEX_EMAIL, make_tracker({"order_id": "8100000000000003"}, sender="owner"))
     assert other["customer_id"] == "C1"
+
+
+def test_clarification_buttons_come_from_the_messages_own_likely_intents():
+    ranking = [
+        {"name": "nlu_fallback", "confidence": 0.45},
+        {"name": "check_order_status", "confidence": 0.40},
+        {"name": "reason_shipping_delay", "confidence": 0.30},
+        {"name": "inform_order_number", "confidence": 0.20},
+        {"name": "reason_duplicate_order", "confidence": 0.01},
+    ]
+    _, messages = run(
+        ActionClarify(), make_tracker(text="where's my thing, late", intent="nlu_fallback", ranking=ranking)
+    )
+    titles = [button["title"] for button in messages[0]["buttons"]]
+    assert titles == ["Where is my order?", "Shipping takes too long", "Talk to a person"]
+
+
+def test_an_unsure_message_with_an_order_number_starts_the_form_with_it():
+    ranking = [{"name": "nlu_fallback", "confidence": 0.45}, {"name": "check_order_status", "confidence": 0.4}]
+    tracker = make_tracker(text="status 8100-0000-0000-0003", intent="nlu_fallback", ranking=ranking)
+    events, messages = run(ActionClarify(), tracker)
+    assert messages == []
+    assert slots_of(events) == {"order_id": "8100000000000003", "goal": "status"}
+    assert events[-1] == {"event": "followup", "name": "order_form", "timestamp": events[-1].get("timestamp")}

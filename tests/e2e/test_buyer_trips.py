@@ -31,3 +31,39 @@ def test_the_buyer_may_insist_on_cancelling_both(stack):
     assert "as well" in chat.say("cancel 8100000000000008, I ordered it twice")
     assert "sent your cancellation request" in chat.say("yes")
     assert len(stack.store().cancellation_requests("8100000000000008")) == 1
+
+
+def test_another_order_asks_which_with_the_buyers_open_orders(stack):
+    """Old: "I want to cancel another order" repeated the first order's status word for word."""
+    chat = signed_in(stack)
+    assert "Phone case" in chat.say("where is order 8100000000000003")
+    answer = chat.say("I want to cancel another order")
+    assert "Phone case" not in answer and "Which order" in answer
+    titles = [button["title"] for button in chat.buttons]
+    assert "Backpack (8100000000000011)" in titles
+    assert not any("8100000000000004" in title or "8100000000000007" in title for title in titles)  # closed
+    assert "already asked" in chat.click("Backpack (8100000000000011)")  # its request is pending
+    assert chat.slots()["order_id"] == "8100000000000011"
+
+
+def test_an_unverified_buyer_is_asked_for_the_number_without_a_list(chat):
+    chat.say("where is order 8100000000000003")
+    chat.say("alex.buyer@example.com")
+    chat.say("/session_start")  # a new session: nothing proven any more
+    answer = chat.say("I want to cancel another order")
+    assert "16 digits" in answer and not chat.buttons
+
+
+def test_order_numbers_in_other_shapes_are_taken_up(stack):
+    """Old: these fell to the fallback, whose buttons were "I ordered it twice / Talk to a person"."""
+    for text in ("check order 8100-0000 0000-0003", "status 8100-0000-0000-0003"):
+        chat = signed_in(stack)
+        answer = chat.say(text)
+        assert "Phone case" in answer and "shipped" in answer, (text, answer)
+
+
+def test_a_number_of_the_wrong_length_is_explained(stack):
+    """Old: "cancel 1234" was asked for an order number as if none had been given."""
+    for text in ("cancel 1234", "cancel order 81000000000"):
+        chat = signed_in(stack)
+        assert "16 digits" in chat.say(text), text
