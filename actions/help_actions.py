@@ -20,12 +20,13 @@ from actions.adapter import (
     talk_to_person_button,
     utter,
     view_of,
+    yes_no_buttons,
 )
 from actions.conversation import ConversationView
 from actions.forms import ANOTHER_ORDER
 from actions.replies import Say, render, say
 from actions.store import StoreUnavailable
-from actions.vocabulary import Goal, Reason
+from actions.vocabulary import Goal, Offer, Reason
 
 CLARIFY_MIN_CONFIDENCE = 0.05
 CLARIFY_MAX_BUTTONS = 3
@@ -135,4 +136,41 @@ class ActionClarify(Action):
             utter(dispatcher, say("clarify.reasons"), buttons=[*buttons, talk_to_person_button()])
         else:
             utter(dispatcher, say("clarify.unknown"), buttons=main_topic_buttons())
+        return []
+
+
+class ActionGreet(Action):
+    """The full greeting once a session; a second "hi" gets a short one, not the same speech."""
+
+    def name(self) -> str:
+        return "action_greet"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        if greeted_in_this_session(tracker.events or []):
+            utter(dispatcher, say("greet.again"), buttons=main_topic_buttons())
+        else:
+            dispatcher.utter_message(response="utter_greet")
+        return []
+
+
+def greeted_in_this_session(events: list[dict]) -> bool:
+    for event in reversed(events):
+        if event.get("event") == "session_started":
+            return False
+        if event.get("event") == "action" and event.get("name") == "action_greet":
+            return True
+    return False
+
+
+class ActionRepeatOffer(Action):
+    """After an off-topic reply to a yes/no question, ask the question again in one line."""
+
+    def name(self) -> str:
+        return "action_repeat_offer"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        view = view_of(tracker)
+        if view.pending_offer is not Offer.NONE and view.offer_order_id:
+            question = say(f"ask.again.{view.pending_offer.value}", order_id=view.offer_order_id)
+            utter(dispatcher, question, buttons=yes_no_buttons())
         return []

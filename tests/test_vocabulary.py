@@ -108,3 +108,9 @@ def test_pending_offer_slot_is_documented_with_the_offer_kinds():
 @pytest.mark.parametrize("value", ["", None, "nonsense", "CANCEL"])
 def test_slot_values_from_outside_never_raise(value):
     assert Reason.parse(value) is None
+
+
+def test_every_offer_can_be_asked_again_briefly():
+    assert {key.split(".", 2)[2] for key in MESSAGES if key.startswith("ask.again.")} == {
+        offer.value for offer in Offer if offer is not Offer.NONE
+    }

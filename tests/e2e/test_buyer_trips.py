@@ -67,3 +67,28 @@ def test_a_number_of_the_wrong_length_is_explained(stack):
     for text in ("cancel 1234", "cancel order 81000000000"):
         chat = signed_in(stack)
         assert "16 digits" in chat.say(text), text
+
+
+def test_a_second_hello_gets_a_short_answer_with_the_main_choices(chat):
+    first = chat.say("hi")
+    assert "order assistant" in first and len(chat.buttons) == 4
+    second = chat.say("hello")
+    assert second != first and "order assistant" not in second
+    assert [button["title"] for button in chat.buttons][:2] == ["Cancel an order", "Where is my order?"]
+
+
+def test_an_off_topic_reply_to_a_question_asks_it_again_briefly(stack):
+    chat = signed_in(stack)
+    offer = chat.say("cancel 8100000000000002, I changed my mind")
+    assert "Shall I send the cancellation request" in offer
+    answer = chat.say("what's the weather like tomorrow")
+    assert "Shall I still send the cancellation request for order 8100000000000002?" in answer
+    assert "cancellation policy" not in answer  # not the whole offer again
+    assert [button["title"] for button in chat.buttons][-2:] == ["Yes, go ahead", "No, thanks"]
+    assert "sent your cancellation request" in chat.say("yes")
+
+
+def test_thanks_in_the_middle_of_a_question_is_acknowledged_plainly(chat):
+    chat.say("I want to cancel my order")
+    answer = chat.say("thanks")
+    assert "Sure, let's do that" not in answer and "welcome" in answer and "order number" in answer

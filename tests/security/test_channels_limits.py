@@ -28,8 +28,16 @@ from tests.e2e.test_channels import (
 TOO_LONG = render(say("channel.too_long", limit=MAX_MESSAGE_CHARS))
 FLOOD = "cancel " + "a" * 60_000  # issue 12: this held every conversation for 15 s
 OVER = "cancel my order " + "a" * MAX_MESSAGE_CHARS  # just over the limit, within any platform's own
-# An ordinary buyer waits at most this many times as long as when the server is idle.
+# An ordinary buyer waits at most this many times as long as when the server is idle, or
+# this much longer, whichever is more: on a loaded 2-core CI machine a 50 ms "hi" can take
+# 250 ms for reasons of its own, while the attacks this catches cost 1.6 s (four messages of
+# 2,000 ")") to 15 s (60 kB) before the guard.
 MAX_SLOWDOWN = 5.0
+MAX_EXTRA_SECONDS = 0.75
+
+
+def bound(idle: float) -> float:
+    return max(MAX_SLOWDOWN * idle, idle + MAX_EXTRA_SECONDS)
 
 
 @pytest.fixture(autouse=True)
@@ -74,8 +82,8 @@ def alongside(stack, text: str, senders: int = 1) -> tuple[list[list[dict]], flo
 def test_a_huge_rest_message_is_refused_without_holding_up_other_buyers(stack):
     replies, flood, busy, idle = alongside(stack, FLOOD)
     assert [reply.get("text") for reply in replies[0]] == [TOO_LONG]
-    assert flood < MAX_SLOWDOWN * idle, f"the refusal took {flood:.2f} s (idle hi {idle:.2f} s)"
-    assert busy < MAX_SLOWDOWN * idle, f"another buyer waited {busy:.2f} s (idle {idle:.2f} s)"
+    assert flood < bound(idle), f"the refusal took {flood:.2f} s (idle hi {idle:.2f} s)"
+    assert busy < bound(idle), f"another buyer waited {busy:.2f} s (idle {idle:.2f} s)"
     flooder = f"flooder-{uuid.uuid4().hex[:8]}"
     assert [reply.get("text") for reply in stack.send(flooder, FLOOD)] == [TOO_LONG]
     assert FLOOD not in user_texts(stack, flooder)  # nothing reached the tracker
@@ -85,8 +93,8 @@ def test_symbols_up_to_the_limit_do_not_hold_up_other_buyers(stack):
     """spaCy's tokenizer strips ")" off a word one at a time: 2000 of them took 0.4 s each."""
     replies, symbols, busy, idle = alongside(stack, ")" * MAX_MESSAGE_CHARS, senders=4)
     assert all(replies) and all(reply[0].get("text") != TOO_LONG for reply in replies)
-    assert symbols < MAX_SLOWDOWN * idle, f"the symbols took {symbols:.2f} s (idle hi {idle:.2f} s)"
-    assert busy < MAX_SLOWDOWN * idle, f"another buyer waited {busy:.2f} s (idle {idle:.2f} s)"
+    assert symbols < bound(idle), f"the symbols took {symbols:.2f} s (idle hi {idle:.2f} s)"
+    assert busy < bound(idle), f"another buyer waited {busy:.2f} s (idle {idle:.2f} s)"
 
 
 def test_the_limit_is_the_documented_one(chat):

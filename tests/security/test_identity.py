@@ -39,7 +39,7 @@ def test_a_token_for_another_customer_drops_the_verified_state(stack):
 
 
 def test_an_expired_token_proves_nothing(stack):
-    chat = Conversation(stack, metadata={"customer_token": sign_customer_token("C1", IDENTITY_SECRET, -5)})
+    chat = Conversation(stack, metadata={"customer_token": sign_customer_token("C1", IDENTITY_SECRET, -300)})
     answer = chat.say(f"where is order {ORDER}")
     assert "Power bank" not in answer and "email" in answer
 
