@@ -65,5 +65,6 @@ def service_unavailable(dispatcher: CollectingDispatcher) -> None:
     dispatcher.utter_message(response="utter_service_unavailable")
 
 
-def human_support_hint() -> str:
-    return os.environ.get(HUMAN_SUPPORT_HINT_ENV) or render(say("handoff.hint"))
+def human_support_hint(about: Say | str = "") -> str:
+    """Where a buyer reaches a person: the operator's own words, or AliExpress's help centre."""
+    return os.environ.get(HUMAN_SUPPORT_HINT_ENV) or render(say("handoff.hint", about=about))

@@ -138,6 +138,12 @@ def _dispute_offer(
     return Guidance(path, (situation, _evidence(order, reason)), Offer.OPEN_DISPUTE, ask_dispute(order), facts or {})
 
 
+def past_seller_deadline(order: OrderFacts, now: datetime) -> bool:
+    """The seller's own policy gives a window after payment, and it has closed."""
+    hours = order.seller.cancellation_deadline_hours
+    return bool(hours and order.paid_at and now > order.paid_at + timedelta(hours=hours))
+
+
 def live_request(order: OrderFacts) -> RequestFacts | None:
     """A request the seller has not answered yet, or has refused."""
     live = (RequestState.PENDING, RequestState.DECLINED)
@@ -181,7 +187,7 @@ def _keep_this_one(order: OrderFacts, offer: Offer) -> Guidance:
 
 
 def _cancel_unpaid(order: OrderFacts, reason: Reason | None) -> Guidance:
-    if reason is Reason.DUPLICATE_ORDER and order.twins_being_cancelled:
+    if order.twins_being_cancelled:
         return _keep_this_one(order, Offer.CANCEL_NOW)
     messages = [say("cancel_now.unpaid", order=order_label(order))]
     if reason is Reason.PAYMENT_ISSUE:
@@ -202,9 +208,11 @@ _REQUEST_ADVICE = {
 def _request_cancellation(order: OrderFacts, reason: Reason | None, now: datetime) -> Guidance:
     if reason is Reason.PRICE_OR_PRODUCT_CHANGE:
         return _contact_first_about_change(order)
-    if reason is Reason.DUPLICATE_ORDER and order.twins_being_cancelled:
+    if order.twins_being_cancelled:  # whatever the reason: never leave the buyer with neither
         return _keep_this_one(order, Offer.SUBMIT_REQUEST)
     messages = [say("request.cancellable", order=order_label(order)), quote_policy(order.seller)]
+    if past_seller_deadline(order, now):
+        messages.append(say("request.past_seller_deadline", hours=order.seller.cancellation_deadline_hours))
     if reason in _REQUEST_ADVICE:
         messages.append(say(_REQUEST_ADVICE[reason]))
     elif reason is Reason.SHIPPING_DELAY:
@@ -301,6 +309,8 @@ def refund_explanation(order: OrderFacts | None = None) -> tuple[Say, ...]:
     general = say("refund.general")
     if order is None:
         return (general,)
+    if order.status is Status.CANCELLED and order.paid_at is None:
+        return (say("refund.nothing_paid"),)  # cancelled before payment: no money moved
     if order.status is Status.CANCELLED:
         if order.refund_status in (None, "in_progress"):
             state: Say | str = say("refund.state.in_progress" if order.refund_status else "refund.state.unknown")

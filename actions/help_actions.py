@@ -74,7 +74,7 @@ class ActionHumanHandoff(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         order_id = view_of(tracker).order_id  # normalised: never the raw slot text
         about = say("handoff.about_order", order_id=order_id) if order_id else ""
-        dispatcher.utter_message(text=render(say("handoff.passing", about=about)) + " " + human_support_hint())
+        dispatcher.utter_message(text=render(say("handoff.not_here")) + " " + human_support_hint(about))
         return [ActiveLoop(None), SlotSet("requested_slot", None), SlotSet("pending_offer", None)]
 
 

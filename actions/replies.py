@@ -107,10 +107,12 @@ MESSAGES: dict[str, str] = {
     "duplicate.twin": "You also have order {twins} for the same {product}, placed at nearly the same time. "
     "Keep one and cancel the extra one: I'll cancel {order_id} and leave {twins} as it is.",
     "duplicate.twin_being_cancelled": "Your other order {twins} for the same {product} is already being cancelled, "
-    "so order {order_id} is the one you keep: I'd leave it as it is.",
+    "so order {order_id} is the one you keep: I'd leave it as it is, or you would get neither.",
     "duplicate.no_twin": "I couldn't find a second order of the same item on your account, so please check "
     "My Orders before cancelling.",
     "request.cancellable": "Your {order} is paid but not shipped yet, so the seller can still cancel it.",
+    "request.past_seller_deadline": "Note that the seller's own window ({hours} h after payment) has passed, so "
+    "they may decline; if they do, a dispute is the next step, and I'll help you with it.",
     "request.changed_mind": "Cancelling now is better than receiving an item you don't want: a return after "
     "delivery takes much longer.",
     "request.seller_communication": "I'll send the request with your reason; if the seller doesn't answer within "
@@ -228,15 +230,16 @@ MESSAGES: dict[str, str] = {
     "email.no_match": "I couldn't match order {order_id} with that email address. Please check both — you can type "
     "a corrected order number or email.",
     "verify.paused": "For your security, email checks for this order number or this address are paused for a "
-    'while: too many wrong tries. A human agent can help you — just say "talk to a person".',
-    "verify.locked_orders": "For your security I can't look up orders in this chat any more. A human agent can "
-    'help — just say "talk to a person".',
+    'while: too many wrong tries. Customer service can help you — say "talk to a person" to see how to reach them.',
+    "verify.locked_orders": "For your security I can't look up orders in this chat any more. Customer service can "
+    'help you — say "talk to a person" to see how to reach them.',
     # --- help, a person, clarification ------------------------------------------------------------
-    "handoff.passing": "I'm passing this conversation{about} to a human agent, who will reply here as soon as "
-    "possible.",
+    # No agent reads this chat (yet): never promise one (docs/product.md §4, "Human handoff").
+    "handoff.not_here": "I can't pass this chat to a person: no support agent reads it, so nobody would answer "
+    "you here.",
     "handoff.about_order": " about order {order_id}",
-    "handoff.hint": "You can also reach AliExpress customer service at any time through Help Center → Online "
-    "Service.",
+    "handoff.hint": "To talk to someone{about}, contact AliExpress customer service through Help Center → Online "
+    "Service, open at any time.",
     "clarify.reasons": "Just to be sure I understood — which of these fits best?",
     "clarify.unknown": "Sorry, I didn't quite get that. Could you say it another way?",
     # --- the channels --------------------------------------------------------------------------------

@@ -437,7 +437,8 @@ def test_policy_answer_quotes_the_seller():
 
 def test_handoff_stops_the_form():
     events, messages = run(ActionHumanHandoff(), make_tracker({"order_id": "8100000000000002"}))
-    assert "human agent" in texts(messages)
+    assert "nobody would answer you here" in texts(messages) and "will reply" not in texts(messages)
+    assert "about order 8100000000000002" in texts(messages)
     assert any(e["event"] == "active_loop" and e["name"] is None for e in events)
 
 

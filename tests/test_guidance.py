@@ -333,3 +333,22 @@ def test_duplicate_whose_twin_is_already_being_cancelled_is_kept(status, offer):
     assert "8100000000000009" in guidance.message and "already being cancelled" in guidance.message
     assert "the one you keep" in guidance.message
     assert guidance.offer is offer and "as well" in guidance.question
+
+
+def test_an_order_cancelled_before_payment_has_no_refund():
+    order = make_order(Status.CANCELLED, paid_at=None, cancelled_at=NOW - timedelta(hours=1))
+    message = guide_cancellation(order, None, NOW).message
+    assert "nothing to refund" in message and "refund of" not in message
+
+
+def test_a_twin_being_cancelled_is_flagged_whatever_the_reason():
+    order = make_order(Status.AWAITING_SHIPMENT, twins_being_cancelled=("8100000000000009",))
+    guidance = guide_cancellation(order, Reason.CHANGED_MIND, NOW)
+    assert "already being cancelled" in guidance.message and "as well" in guidance.question
+
+
+def test_a_request_after_the_sellers_own_window_says_so():
+    paid_two_days_ago = make_order(Status.AWAITING_SHIPMENT, seller=BAD_SELLER, paid_at=NOW - timedelta(days=2))
+    assert "window (24 h after payment) has passed" in guide_cancellation(paid_two_days_ago, None, NOW).message
+    paid_just_now = make_order(Status.AWAITING_SHIPMENT, seller=BAD_SELLER, paid_at=NOW - timedelta(hours=2))
+    assert "has passed" not in guide_cancellation(paid_just_now, None, NOW).message
