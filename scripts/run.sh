@@ -16,6 +16,13 @@ if [ -z "${ACTION_SERVER_TOKEN:-}" ]; then
   ACTION_SERVER_TOKEN=$("$VENV/bin/python" -c 'import secrets; print(secrets.token_urlsafe(36))')
 fi
 export ACTION_SERVER_TOKEN
+# The demo page's sign-in ("Sign in as Alex Buyer (demo)"): the page server signs the buyer's
+# identity and the action server verifies it with this secret. A fresh one per run unless
+# given, so the demo works out of the box; a shop sets its own (SECURITY.md).
+if [ -z "${CUSTOMER_IDENTITY_SECRET:-}" ]; then
+  CUSTOMER_IDENTITY_SECRET=$("$VENV/bin/python" -c 'import secrets; print(secrets.token_urlsafe(48))')
+fi
+export CUSTOMER_IDENTITY_SECRET
 mkdir -p var
 ENDPOINTS=endpoints.yml
 if [ "$ACTIONS_PORT" != 5055 ]; then  # endpoints.yml names the standard port

@@ -2,9 +2,10 @@
 
     .venv/bin/python scripts/serve_web.py --port 8080 --rasa-url http://localhost:5005
 
-``POST /api/session`` stands in for the shop's login: when CUSTOMER_IDENTITY_SECRET is set it
+``POST /api/session`` stands in for the shop's login: when CUSTOMER_IDENTITY_SECRET is set (at
+least 32 bytes, as the action server requires; ``scripts/run.sh`` makes one per run) it
 returns a short-lived signed identity for the demo buyer, which the widget passes to Rasa in
-each message's metadata. Without the secret, sign-in is off and the email check applies.
+each message's metadata. Without the secret, sign-in is off (403) and the email check applies.
 
 Only files are served, found by the normalised path (``//``, ``.``, ``..`` and %-escapes
 resolved first): the files of web/ (index.html, the widget) and socket.io-client's bundle
@@ -27,7 +28,7 @@ from urllib.parse import unquote, urlsplit
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from actions.identity import IDENTITY_SECRET_ENV, sign_customer_token  # noqa: E402
+from actions.identity import IDENTITY_SECRET_ENV, identity_secret, sign_customer_token  # noqa: E402
 
 WEB = ROOT / "web"
 VENDOR = {"/vendor/socket.io.min.js": WEB / "node_modules/socket.io-client/dist/socket.io.min.js"}
@@ -107,7 +108,7 @@ def make_handler(rasa_url: str) -> type[SimpleHTTPRequestHandler]:
         def do_POST(self) -> None:
             if request_path(self.path) != "/api/session":
                 return self.send_error(HTTPStatus.NOT_FOUND)
-            secret = os.environ.get(IDENTITY_SECRET_ENV)
+            secret = identity_secret()  # None when unset or too short for the action server
             if not secret:
                 return self.send_json(HTTPStatus.FORBIDDEN, {"error": "sign-in is not enabled"})
             token = sign_customer_token(DEMO_CUSTOMER, secret, lifetime_seconds=3600)
@@ -129,7 +130,8 @@ def main() -> None:
     if not VENDOR["/vendor/socket.io.min.js"].exists():
         sys.exit("web/node_modules is missing: run `make web` (npm ci in web/)")
     server = ThreadingHTTPServer((args.host, args.port), make_handler(args.rasa_url))
-    print(f"chat page on http://{args.host}:{args.port} (Rasa at {args.rasa_url})", flush=True)
+    sign_in = "on" if identity_secret() else f"off ({IDENTITY_SECRET_ENV} unset or shorter than 32 bytes)"
+    print(f"chat page on http://{args.host}:{args.port} (Rasa at {args.rasa_url}; demo sign-in {sign_in})", flush=True)
     server.serve_forever()
 
 

@@ -6,12 +6,25 @@
  *   next person at this browser starts from nothing.
  * - Messages typed while offline are queued and sent on reconnect: nothing is lost.
  * - A signed customer identity (from the site's session) rides in every message's metadata.
+ * - One session per tab: a tab that starts with a copy of another live tab's sessionStorage
+ *   (a duplicated tab, or one opened by window.open) finds that out over a BroadcastChannel
+ *   and starts its own chat, so two tabs never share a conversation with split transcripts.
+ * - Accessible (WCAG 2.1 AA): the launcher tells whether the panel is open (aria-expanded),
+ *   Escape closes the panel, focus goes back to the input after a quick reply, and the
+ *   connection status and the typing indicator are announced (role=status).
  */
 (function () {
   "use strict";
 
   var STORE_KEY = "orderAssistant.v1";
+  var CHANNEL_NAME = "orderAssistant.tabs";
+  var CLAIM_WAIT_MS = 250;  // how long a restored tab waits to hear that its session is in use
+  var GREETING = "Hi! I can help you cancel an order, check where it is, contact the seller or open a dispute.";
   var URL_PATTERN = /(https?:\/\/[^\s<>"']+)/g;
+
+  function freshState(open) {
+    return { sessionId: null, history: [], open: !!open };
+  }
 
   function loadState() {
     try {
@@ -19,8 +32,63 @@
       var state = JSON.parse(window.sessionStorage.getItem(STORE_KEY) || "{}");
       return { sessionId: state.sessionId || null, history: Array.isArray(state.history) ? state.history : [], open: !!state.open };
     } catch (error) {
-      return { sessionId: null, history: [], open: false };
+      return freshState(false);
     }
+  }
+
+  function randomId() {
+    if (window.crypto && window.crypto.getRandomValues) {
+      return Array.prototype.map.call(window.crypto.getRandomValues(new Uint32Array(4)), function (n) { return n.toString(16); }).join("");
+    }
+    return String(Math.random()).slice(2) + String(Date.now());
+  }
+
+  /*
+   * Which tab holds which session. Every tab answers "taken" when another tab asks about the
+   * session it holds; a tab that restored a session from sessionStorage asks once and waits
+   * CLAIM_WAIT_MS. A reload asks too, but the page it replaces is gone and cannot answer.
+   * onTaken runs when another live tab holds the session; whenClaimed(fn) runs fn after that.
+   * Only half of a session id is broadcast: enough to match, not enough to resume it.
+   */
+  function tabClaims(getSessionId, onTaken) {
+    function tag() {
+      var id = getSessionId();
+      return id ? String(id).slice(0, Math.ceil(id.length / 2)) : null;
+    }
+    var tabId = randomId();
+    var settled = false;
+    var waiting = [];
+    var channel = null;
+    try { channel = new window.BroadcastChannel(CHANNEL_NAME); } catch (error) { channel = null; }
+
+    function settle() {
+      if (settled) return;
+      settled = true;
+      while (waiting.length) waiting.shift()();
+    }
+
+    if (channel) {
+      channel.onmessage = function (event) {
+        var message = event.data || {};
+        var mine = tag();
+        if (message.type === "probe" && message.tabId !== tabId && mine && message.session === mine) {
+          channel.postMessage({ type: "taken", to: message.tabId });
+        } else if (message.type === "taken" && message.to === tabId && !settled) {
+          onTaken();
+          settle();
+        }
+      };
+    }
+    var restored = tag();
+    if (channel && restored) {
+      channel.postMessage({ type: "probe", tabId: tabId, session: restored });
+      setTimeout(settle, CLAIM_WAIT_MS);
+    } else {
+      settle();
+    }
+    return {
+      whenClaimed: function (fn) { if (settled) fn(); else waiting.push(fn); }
+    };
   }
 
   function el(tag, className, text) {
@@ -51,17 +119,23 @@
     var state = loadState();
     var queue = [];
 
-    var launcher = el("button", "oa-launcher", "Chat");
-    launcher.setAttribute("aria-label", "Open the order assistant");
+    var launcher = el("button", "oa-launcher");
+    launcher.type = "button";
     launcher.dataset.testid = "launcher";
+    launcher.setAttribute("aria-controls", "oa-panel");
     var panel = el("section", "oa-panel");
-    panel.setAttribute("aria-label", "Order assistant");
+    panel.id = "oa-panel";
+    panel.setAttribute("aria-labelledby", "oa-title");
     panel.hidden = !state.open;
+
     var header = el("div", "oa-header");
     var title = el("div");
-    title.appendChild(el("strong", null, "Order assistant"));
+    var heading = el("h2", "oa-title", "Order assistant");
+    heading.id = "oa-title";
+    title.appendChild(heading);
     var status = el("div", "oa-status", "connecting…");
     status.dataset.testid = "status";
+    status.setAttribute("role", "status");  // announced: connecting, online, offline
     title.appendChild(status);
     header.appendChild(title);
     var ender = el("button", "oa-end", "End chat");
@@ -69,30 +143,42 @@
     ender.dataset.testid = "end-chat";
     ender.setAttribute("aria-label", "End chat and forget this conversation");
     header.appendChild(ender);
-    var closer = el("button", null, "✕");
-    closer.setAttribute("aria-label", "Close");
-    closer.style.cssText = "background:none;border:0;color:#fff;font-size:18px;cursor:pointer";
+    var closer = el("button", "oa-close", "✕");
+    closer.type = "button";
+    closer.dataset.testid = "close";
+    closer.setAttribute("aria-label", "Close the chat");
     header.appendChild(closer);
+
     var log = el("div", "oa-log");
     log.setAttribute("role", "log");
     log.setAttribute("aria-live", "polite");
+    log.setAttribute("aria-label", "Conversation");
+    log.tabIndex = 0;  // scrollable: reachable by keyboard
     var form = el("form", "oa-form");
     var input = el("input");
+    input.type = "text";
     input.placeholder = "Type a message…";
     input.maxLength = 2000;
+    input.autocomplete = "off";
     input.setAttribute("aria-label", "Message");
     var send = el("button", null, "Send");
     send.type = "submit";
     form.appendChild(input);
     form.appendChild(send);
+    // What the typing dots mean, for screen readers.
+    var typingNotice = el("div", "oa-sr");
+    typingNotice.setAttribute("role", "status");
+    typingNotice.dataset.testid = "typing-notice";
     panel.appendChild(header);
     panel.appendChild(log);
     panel.appendChild(form);
+    panel.appendChild(typingNotice);
     document.body.appendChild(panel);
     document.body.appendChild(launcher);
 
     var typing = el("div", "oa-msg oa-bot oa-typing");
     typing.dataset.testid = "typing";
+    typing.setAttribute("aria-hidden", "true");
     typing.appendChild(el("span"));
     typing.appendChild(el("span"));
     typing.appendChild(el("span"));
@@ -109,9 +195,11 @@
       if (typingTimer) { clearTimeout(typingTimer); typingTimer = null; }
       if (on) {
         log.appendChild(typing);
+        typingNotice.textContent = "The assistant is typing…";
         typingTimer = setTimeout(function () { showTyping(false); }, 15000);
-      } else if (typing.parentNode) {
-        typing.parentNode.removeChild(typing);
+      } else {
+        if (typing.parentNode) typing.parentNode.removeChild(typing);
+        typingNotice.textContent = "";
       }
       scroll();
     }
@@ -131,6 +219,7 @@
             entry.used = true;
             Array.prototype.forEach.call(row.querySelectorAll("button"), function (b) { b.disabled = true; });
             sendMessage(button.title, button.payload);
+            input.focus();  // the chosen button is now disabled: keep the focus in the chat
           });
           row.appendChild(node);
         });
@@ -164,16 +253,43 @@
       if (socket.connected && state.sessionId) emit(message); else queue.push(message);
     }
 
-    // Only the last bot message's buttons stay clickable after a reload.
-    state.history.forEach(function (entry, index) {
-      render(entry, index === state.history.length - 1 && !entry.used);
+    function clearLog() {
+      showTyping(false);
+      while (log.firstChild) log.removeChild(log.firstChild);
+    }
+
+    function renderHistory() {
+      // Only the last bot message's buttons stay clickable after a reload.
+      state.history.forEach(function (entry, index) {
+        render(entry, index === state.history.length - 1 && !entry.used);
+      });
+    }
+
+    function greet() {
+      var greeting = { from: "bot", text: GREETING };
+      state.history.push(greeting);
+      save();
+      render(greeting, false);
+    }
+
+    renderHistory();
+    if (!state.history.length) greet();
+
+    // A copy of another live tab's chat (a duplicated tab): start this tab's own.
+    var claims = tabClaims(function () { return state.sessionId; }, function () {
+      state = freshState(state.open);
+      queue = [];
+      clearLog();
+      greet();
     });
 
     var socket = window.io(rasaUrl, { path: "/socket.io", transports: ["websocket", "polling"], reconnectionDelayMax: 5000 });
 
     socket.on("connect", function () {
       status.textContent = "connecting…";
-      socket.emit("session_request", { session_id: state.sessionId });
+      claims.whenClaimed(function () {
+        if (socket.connected) socket.emit("session_request", { session_id: state.sessionId });
+      });
     });
     socket.on("session_confirm", function (sessionId) {
       state.sessionId = typeof sessionId === "string" ? sessionId : (sessionId && sessionId.session_id) || state.sessionId;
@@ -198,30 +314,45 @@
     function endChat() {
       if (socket.connected && state.sessionId) emit("/session_start");
       window.sessionStorage.removeItem(STORE_KEY);
-      state = { sessionId: null, history: [], open: state.open };
+      state = freshState(state.open);
       queue = [];
-      while (log.firstChild) log.removeChild(log.firstChild);
+      clearLog();
       greet();
-      save();
       socket.disconnect();
       socket.connect();
+      if (!panel.hidden) input.focus();
     }
 
-    function greet() {
-      var greeting = { from: "bot", text: "Hi! I can help you cancel an order, check where it is, contact the seller or open a dispute." };
-      state.history.push(greeting);
-      save();
-      render(greeting, false);
+    // The launcher says what it will do, and aria-expanded tells whether the panel is open.
+    function showLauncher(open) {
+      launcher.textContent = open ? "Close" : "Chat";
+      launcher.setAttribute("aria-expanded", open ? "true" : "false");
+      launcher.setAttribute("aria-label", open ? "Close the order assistant" : "Chat: open the order assistant");
     }
 
     function toggle(open) {
       panel.hidden = !open;
       state.open = open;
       save();
+      showLauncher(open);
       if (open) { input.focus(); scroll(); }
     }
-    launcher.addEventListener("click", function () { toggle(panel.hidden); });
-    closer.addEventListener("click", function () { toggle(false); });
+
+    function close() {
+      toggle(false);
+      launcher.focus();
+    }
+
+    showLauncher(!panel.hidden);
+    launcher.addEventListener("click", function () { if (panel.hidden) toggle(true); else close(); });
+    closer.addEventListener("click", close);
+    // Escape closes the panel from anywhere in it (or on the launcher), and focus goes back
+    // to the launcher.
+    document.addEventListener("keydown", function (event) {
+      if (event.key !== "Escape" || panel.hidden) return;
+      var focused = document.activeElement;
+      if (focused === launcher || panel.contains(focused)) { event.preventDefault(); close(); }
+    });
     ender.addEventListener("click", endChat);
     form.addEventListener("submit", function (event) {
       event.preventDefault();
@@ -229,7 +360,6 @@
       input.value = "";
     });
 
-    if (!state.history.length) greet();
     return { open: function () { toggle(true); }, endChat: endChat, socket: socket };
   }
 
