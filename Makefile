@@ -50,7 +50,7 @@ web/node_modules/.package-lock.json: web/package.json web/package-lock.json
 	@command -v npm >/dev/null || { echo "error: npm is missing (Debian: apt-get install nodejs npm)"; exit 1; }
 	cd web && npm ci --no-audit --no-fund --loglevel=error
 
-web: web/node_modules/.package-lock.json  ## install the chat page's socket.io client (npm ci)
+web: web/node_modules/.package-lock.json  ## install the chat page's socket.io client and, for its tests, axe-core (npm ci)
 
 browser:  ## install Debian's chromium for the browser test, if missing
 	@if ! command -v chromium >/dev/null; then \

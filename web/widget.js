@@ -20,6 +20,13 @@
   var CHANNEL_NAME = "orderAssistant.tabs";
   var CLAIM_WAIT_MS = 250;  // how long a restored tab waits to hear that its session is in use
   var GREETING = "Hi! I can help you cancel an order, check where it is, contact the seller or open a dispute.";
+  // The main choices, at once (the same as the assistant's own greeting, utter_greet).
+  var GREETING_BUTTONS = [
+    { title: "Cancel an order", payload: "/cancel_order" },
+    { title: "Where is my order?", payload: "/check_order_status" },
+    { title: "Contact the seller", payload: "/contact_seller" },
+    { title: "Talk to a person", payload: "/human_handoff" }
+  ];
   var URL_PATTERN = /(https?:\/\/[^\s<>"']+)/g;
 
   function freshState(open) {
@@ -266,10 +273,10 @@
     }
 
     function greet() {
-      var greeting = { from: "bot", text: GREETING };
+      var greeting = { from: "bot", text: GREETING, buttons: GREETING_BUTTONS };
       state.history.push(greeting);
       save();
-      render(greeting, false);
+      render(greeting, true);
     }
 
     renderHistory();

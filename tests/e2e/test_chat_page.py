@@ -378,3 +378,15 @@ def test_phone_layout_is_symmetric_and_bubbles_fit_their_text(browser_page, page
         box = bubble.bounding_box()
         assert box["width"] <= 0.85 * log["width"] + 1, "a bubble is wider than 85% of the log"
         assert box["x"] >= log["x"] and box["x"] + box["width"] <= log["x"] + log["width"]
+
+
+def test_the_opening_greeting_offers_the_main_choices(browser_page, page_url):
+    """Old: the page's greeting had no buttons, so a newcomer had to type."""
+    page = browser_page
+    page.goto(page_url)
+    page.get_by_label(re.compile("open the order assistant", re.I)).click()
+    wait_online(page)
+    for title in ("Cancel an order", "Where is my order?", "Contact the seller", "Talk to a person"):
+        expect(page.get_by_role("button", name=title)).to_be_enabled()
+    page.get_by_role("button", name="Cancel an order").click()
+    wait_for_bot(page, "order number")
