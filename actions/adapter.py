@@ -14,7 +14,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.conversation import ConversationView
 from actions.replies import Say, render, render_all, say
 from actions.service import OrderService, get_service
-from actions.vocabulary import Reason
+from actions.vocabulary import Offer, Reason
 
 T = TypeVar("T")
 
@@ -38,6 +38,16 @@ def button(title: Say, intent: str) -> dict[str, str]:
 
 def yes_no_buttons() -> list[dict[str, str]]:
     return [button(say("button.yes"), "affirm"), button(say("button.no"), "deny")]
+
+
+def seller_message_buttons() -> list[dict[str, str]]:
+    """Yes, "Write my own", No: the buyer can replace the draft as well as approve it."""
+    yes, no = yes_no_buttons()
+    return [yes, button(say("button.write_own"), "write_seller_message"), no]
+
+
+def offer_buttons(offer: Offer) -> list[dict[str, str]]:
+    return seller_message_buttons() if offer is Offer.SEND_SELLER_MESSAGE else yes_no_buttons()
 
 
 def talk_to_person_button() -> dict[str, str]:

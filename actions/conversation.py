@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from actions import identity
+from actions.seller_message import NO_WORDS, BuyerWords
 from actions.vocabulary import Goal, Offer, Reason, goal_of, offer_of
 
 # Button payloads arrive as "/intent" text: they are not the buyer's own words.
@@ -33,6 +34,8 @@ class ConversationView:
     pending_offer: Offer = Offer.NONE
     offer_order_id: str | None = None  # the order the pending offer was made for
     seller_message_draft: str | None = None
+    seller_words: BuyerWords = NO_WORDS  # what the buyer asked to say to the seller
+    seller_text: str | None = None  # a message the buyer typed in the seller message form
     email: str | None = None
     verification_attempts: int = 0
     locked: bool = False
@@ -62,6 +65,8 @@ class ConversationView:
             pending_offer=offer,
             offer_order_id=offer_order_id,
             seller_message_draft=slot("seller_message_draft"),
+            seller_words=BuyerWords.from_slot(slot("seller_words")),
+            seller_text=slot("seller_text"),
             email=slot("email"),
             verification_attempts=int(slot("verification_attempts") or 0),
             # A signed-in buyer is never locked out by failed email checks.

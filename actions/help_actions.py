@@ -16,11 +16,11 @@ from actions.adapter import (
     human_support_hint,
     main_topic_buttons,
     off_loop,
+    offer_buttons,
     reason_button,
     talk_to_person_button,
     utter,
     view_of,
-    yes_no_buttons,
 )
 from actions.conversation import ConversationView
 from actions.forms import ANOTHER_ORDER
@@ -172,5 +172,5 @@ class ActionRepeatOffer(Action):
         view = view_of(tracker)
         if view.pending_offer is not Offer.NONE and view.offer_order_id:
             question = say(f"ask.again.{view.pending_offer.value}", order_id=view.offer_order_id)
-            utter(dispatcher, question, buttons=yes_no_buttons())
+            utter(dispatcher, question, buttons=offer_buttons(view.pending_offer))
         return []

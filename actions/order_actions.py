@@ -11,7 +11,14 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.adapter import off_loop, service_unavailable, talk_to_person_button, utter, view_of, yes_no_buttons
+from actions.adapter import (
+    off_loop,
+    offer_buttons,
+    service_unavailable,
+    talk_to_person_button,
+    utter,
+    view_of,
+)
 from actions.conversation import offer_slot
 from actions.guidance import Guidance
 from actions.replies import say
@@ -20,6 +27,8 @@ from actions.store import StoreUnavailable
 from actions.vocabulary import Offer
 
 NO_OFFER = SlotSet("pending_offer", None)
+# After a message to the seller is sent or dropped, what the buyer dictated for it goes too.
+NO_SELLER_MESSAGE = [SlotSet("seller_message_draft", None), SlotSet("seller_words", None)]
 
 
 def offer_or_move_on(dispatcher: CollectingDispatcher, decision: Guidance, order_id: str) -> list[EventType]:
@@ -27,7 +36,7 @@ def offer_or_move_on(dispatcher: CollectingDispatcher, decision: Guidance, order
     if decision.offer is Offer.NONE or decision.question is None:
         dispatcher.utter_message(response="utter_anything_else")
         return [NO_OFFER]
-    utter(dispatcher, decision.question, buttons=yes_no_buttons())
+    utter(dispatcher, decision.question, buttons=offer_buttons(decision.offer))
     return [SlotSet("pending_offer", offer_slot(decision.offer, order_id))]
 
 
@@ -54,6 +63,7 @@ class ActionGuideOrder(Action):
         return [
             *offer_or_move_on(dispatcher, advice.guidance, advice.order_id),
             SlotSet("seller_message_draft", advice.draft),
+            SlotSet("seller_words", advice.words.to_slot() if advice.draft else None),
             # The reason now belongs to this order: another order will need its own.
             SlotSet("reason_used_for", advice.order_id if view.reason else None),
         ]
@@ -81,7 +91,7 @@ class ActionConfirmOffer(Action):
         if outcome.result is not Result.DONE:
             return [NO_OFFER]
         dispatcher.utter_message(response="utter_anything_else")
-        return [NO_OFFER, SlotSet("seller_message_draft", None)]
+        return [NO_OFFER, *NO_SELLER_MESSAGE]
 
 
 class ActionDeclineOffer(Action):
@@ -95,6 +105,6 @@ class ActionDeclineOffer(Action):
         view = view_of(tracker)
         if view.offer_order_id:
             utter(dispatcher, say("offer.declined", order_id=view.offer_order_id))
-            events = [NO_OFFER, SlotSet("seller_message_draft", None)]
+            events = [NO_OFFER, *NO_SELLER_MESSAGE]
         dispatcher.utter_message(response="utter_anything_else")
         return events

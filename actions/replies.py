@@ -86,7 +86,7 @@ MESSAGES: dict[str, str] = {
     "ask.request": "Shall I send the cancellation request for order {order_id} to {seller}?",
     "ask.dispute": "Shall I open a dispute for order {order_id} for you?",
     "ask.message_about_change": "Shall I send the seller a message about it on your behalf?",
-    "ask.send_draft": "Shall I send it on your behalf?",
+    "ask.send_draft": "Shall I send it on your behalf? You can also tell me what to add, or write it yourself.",
     "ask.cancel_as_well": "Do you want to cancel order {order_id} as well?",
     "ask.again.cancel_now": "Shall I still cancel order {order_id}?",
     "ask.again.submit_request": "Shall I still send the cancellation request for order {order_id}?",
@@ -95,6 +95,7 @@ MESSAGES: dict[str, str] = {
     "greet.again": "Hello again! What would you like to do?",
     "button.yes": "Yes, go ahead",
     "button.no": "No, thanks",
+    "button.write_own": "Write my own",
     "button.cancel_order": "Cancel an order",
     "button.where_is_order": "Where is my order?",
     "button.talk_to_person": "Talk to a person",
@@ -180,7 +181,8 @@ MESSAGES: dict[str, str] = {
     "status.cancelled": "Order {order_id} ({product}, {seller}) is cancelled.",
     # --- the message to the seller, written for the buyer ----------------------------------------------
     "seller_message.body": "Hello {seller},\nI am contacting you about my order {order_id} ({product}).{because} "
-    "{ask}\nThank you.{signature}",
+    "{ask}{added}\nThank you.{signature}",
+    "seller_message.own_body": "Hello {seller},\nAbout my order {order_id} ({product}):\n{words}{signature}",
     "seller_message.because": " I am writing because {sentence}.",
     "seller_message.ask_cancel": "Could you please cancel this order before it ships?",
     "seller_message.ask_price": "Could you please confirm the original price and listing? If that is not possible, "
@@ -190,6 +192,17 @@ MESSAGES: dict[str, str] = {
     "seller_message.signature": "\nKind regards,\n{name}",
     "seller_message.signature_anonymous": "\nKind regards",
     "contact.draft": "Here is a message for {seller}. It goes through {contact_steps}:\n\n{draft}",
+    "contact.own_draft": "Here is your message to {seller}, exactly as it will be sent through {contact_steps}:"
+    "\n\n{draft}",
+    "offer.no_draft": "There is no message for me to send yet: tell me what you'd like to say to the seller.",
+    # "ask them to pack it well", "ask them if they can ship it before Christmas", as put to the seller
+    "seller_words.ask_to": "Could you please {clause}?",
+    "seller_words.ask_whether": "Could you tell me {how} {clause}?",
+    "seller_words.kept": "OK, the message stays as it was.",
+    "seller_words.nothing_sent": "OK, I haven't sent anything to the seller.",
+    "seller_words.empty": "I didn't find any words to send. Please type your message to the seller.",
+    "seller_words.too_long": "That is {count} characters; a message to the seller can hold up to {limit}. Please "
+    "shorten it.",
     # --- after the buyer's yes -----------------------------------------------------------------------
     "done.cancelled": "Done — order {order_id} ({product}) is cancelled. No money was taken.",
     "done.reorder": "You can now place a new order and pay with a valid payment method.",

@@ -1,18 +1,204 @@
 """The message to the seller that the assistant drafts for the buyer (docs/product.md §4, "Contact
-seller"): polite, with the order number and the reason. No Rasa imports, no sentences: the
+seller"): polite, with the order number and the reason, and whatever the buyer asked to say;
+or the buyer's own message, with the order number above it. No Rasa imports, no sentences: the
 wording is in :mod:`actions.replies`.
+
+What is sent is the text the buyer was shown and said yes to (the adapters keep it in a slot);
+this module only composes it.
 """
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass, replace
+from enum import Enum
+from typing import Any
+
 from actions.facts import OrderFacts
 from actions.guidance import Guidance, Path
-from actions.replies import Say, say
+from actions.replies import Say, render, say
 from actions.vocabulary import Offer, OrderStatus, Reason
 
+# What the buyer may put in one message to a seller; the whole body stays well under the
+# channels' 2,000-character message limit.
+MAX_SELLER_WORDS = 1000
 
-def draft_seller_message(order: OrderFacts, reason: Reason | None, buyer_name: str = "") -> Say:
-    """A polite, professional message with the order number and the reason."""
+
+class Dictation(str, Enum):
+    ADD = "add"  # a line added to the drafted message ("add that I need it before Christmas")
+    OWN = "own"  # the buyer's own message, in place of the drafted request
+
+
+@dataclass(frozen=True)
+class BuyerWords:
+    """What the buyer asked to say to the seller, bound to one order once it is known."""
+
+    order_id: str | None = None
+    own: str | None = None
+    added: tuple[str, ...] = ()
+
+    @classmethod
+    def from_slot(cls, value: Any) -> BuyerWords:
+        """From the ``seller_words`` slot; anything malformed counts as nothing said."""
+        if not isinstance(value, dict):
+            return cls()
+        own = value.get("own")
+        added = value.get("added")
+        order_id = value.get("order_id")
+        return cls(
+            order_id if isinstance(order_id, str) else None,
+            own if isinstance(own, str) and own else None,
+            tuple(line for line in added if isinstance(line, str) and line) if isinstance(added, list) else (),
+        )
+
+    def to_slot(self) -> dict[str, Any] | None:
+        if not self.own and not self.added:
+            return None
+        return {"order_id": self.order_id, "own": self.own, "added": list(self.added)}
+
+    def __bool__(self) -> bool:
+        return bool(self.own or self.added)
+
+    def for_order(self, order_id: str | None) -> BuyerWords:
+        """These words for `order_id`: words said about another order are not carried over."""
+        if self.order_id and order_id and self.order_id != order_id:
+            return BuyerWords(order_id)
+        return replace(self, order_id=order_id or self.order_id)
+
+    def with_dictation(self, kind: Dictation, words: str) -> BuyerWords:
+        if kind is Dictation.OWN:
+            return replace(self, own=words, added=())
+        return replace(self, added=(*self.added, words))
+
+    def length(self) -> int:
+        """Characters the buyer's words take in the message."""
+        return len(self.own or "") + sum(len(line) + 1 for line in self.added)
+
+
+NO_WORDS = BuyerWords()
+
+# --- reading what the buyer dictates ------------------------------------------------------------
+
+_LEAD = r"^(?:(?:ok(?:ay)?|and|also|please|pls|plz|can you|could you|would you|then)[,\s]+)*"
+_SELLER = r"(?:him|her|them|the (?:seller|store|shop|vendor|merchant))"
+_ORDER_REF = (
+    r"(?:\s+(?:of|for|about)\s+(?:my\s+|the\s+)?(?:order|purchase|package)?\s*(?:no\.?|number|#)?\s*[\d][\d \-]{2,24})?"
+)
+# "send this to the seller of order 8100…: could you …", "message the store: …", "write: …"
+_OWN = re.compile(
+    _LEAD + r"(?:send|write|message|tell|say)"
+    r"(?:\s+(?:this|that|the following|these words|a message|this message))?"
+    r"(?:\s+(?:to\s+)?" + _SELLER + _ORDER_REF + r")?\s*[:\-–]\s*(?P<words>.+)$",
+    re.I | re.S,
+)
+# "add that …", "also mention …", "include: …", "put in that …"
+_ADD = re.compile(
+    _LEAD + r"(?:add|include|mention|append|put in|write in)"
+    r"(?:\s+(?:that|this|a line|a note|a sentence|saying|to the message|to it|in the message|as well))*"
+    r"\s*[:,\-–]?\s+(?P<words>.+)$",
+    re.I | re.S,
+)
+# "tell them I need it before Christmas", "let the seller know that …", "say that …"
+_TELL = re.compile(
+    _LEAD
+    + r"(?:(?:tell|inform|remind)\s+"
+    + _SELLER
+    + r"|let\s+"
+    + _SELLER
+    + r"\s+know|say)"
+    + _ORDER_REF
+    + r"(?:\s+that)?\s*[:,\-–]?\s+(?P<words>.+)$",
+    re.I | re.S,
+)
+# "ask them if they can ship it before Christmas", "ask the seller to pack it well"
+_ASK = re.compile(
+    _LEAD
+    + r"ask\s+"
+    + _SELLER
+    + _ORDER_REF
+    + r"\s+(?P<how>if|whether|when|why|how|what|where|who|to)\s+(?P<words>.+)$",
+    re.I | re.S,
+)
+# In a question put to the seller, the buyer's "they" is the seller's "you".
+_PRONOUNS = {
+    "they": "you",
+    "them": "you",
+    "their": "your",
+    "theirs": "yours",
+    "he": "you",
+    "him": "you",
+    "his": "your",
+    "she": "you",
+    "themselves": "yourselves",
+    "they're": "you're",
+    "they'll": "you'll",
+    "they've": "you've",
+    "they'd": "you'd",
+}
+_PRONOUN = re.compile(r"\b(" + "|".join(re.escape(word) for word in _PRONOUNS) + r")\b", re.I)
+_LONE_I = re.compile(r"\bi\b")
+_QUESTION = re.compile(r"(?:could|can|would|will|when|where|what|why|how|is|are|do|does|did|have|has)\b", re.I)
+_QUOTES = ('"', "'", "“", "”", "‘", "’", "«", "»")
+
+
+def read_dictation(text: str) -> tuple[Dictation, str]:
+    """What to put in the message, from a message that says what to tell the seller: the
+    words after "add that", "tell them", "send this to the seller: …"; a question after "ask
+    them if …" addressed to the seller; and a message with none of these, whole, as the
+    buyer's own (it is written to the seller: "could you ship it before Christmas?")."""
+    text = text.strip()
+    if match := _OWN.match(text):
+        return Dictation.OWN, tidy(match["words"])
+    if match := _ADD.match(text):
+        return Dictation.ADD, tidy(match["words"])
+    if match := _TELL.match(text):
+        return Dictation.ADD, tidy(match["words"])
+    if match := _ASK.match(text):
+        clause = _PRONOUN.sub(lambda word: _PRONOUNS[word[0].lower()], match["words"].strip().rstrip(".?!"))
+        if match["how"].lower() == "to":
+            return Dictation.ADD, tidy(render(say("seller_words.ask_to", clause=clause)))
+        return Dictation.ADD, tidy(render(say("seller_words.ask_whether", how=match["how"].lower(), clause=clause)))
+    return Dictation.OWN, tidy(text)
+
+
+def tidy(words: str) -> str:
+    """The buyer's words as a sentence: outer quotes and runs of spaces removed, a capital
+    first letter and a full stop if it has none. Line breaks are kept."""
+    words = words.strip()
+    while len(words) >= 2 and words[0] in _QUOTES and words[-1] in _QUOTES:
+        words = words[1:-1].strip()
+    lines = [" ".join(line.split()) for line in words.splitlines()]
+    words = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+    if not words:
+        return ""
+    words = _LONE_I.sub("I", words[0].upper() + words[1:])
+    if not words[-1].isalnum():
+        return words
+    return words + ("?" if _QUESTION.match(words) else ".")
+
+
+# --- the message ---------------------------------------------------------------------------------
+
+
+def draft_seller_message(
+    order: OrderFacts, reason: Reason | None, buyer_name: str = "", words: BuyerWords | None = None
+) -> Say:
+    """A polite, professional message with the order number and the reason, and the lines
+    the buyer added; or the buyer's own message under the order number."""
+    words = words or BuyerWords()
+    signature = (
+        say("seller_message.signature", name=buyer_name) if buyer_name else say("seller_message.signature_anonymous")
+    )
+    added = "".join("\n" + line for line in words.added)
+    if words.own:
+        return say(
+            "seller_message.own_body",
+            seller=order.seller.name,
+            order_id=order.order_id,
+            product=order.product,
+            words=words.own + added,
+            signature=signature,
+        )
     if order.status in (OrderStatus.AWAITING_PAYMENT, OrderStatus.AWAITING_SHIPMENT) and reason:
         ask = "seller_message.ask_price" if reason is Reason.PRICE_OR_PRODUCT_CHANGE else "seller_message.ask_cancel"
     elif order.status is OrderStatus.SHIPPED:
@@ -20,9 +206,6 @@ def draft_seller_message(order: OrderFacts, reason: Reason | None, buyer_name: s
     else:
         ask = "seller_message.ask_help"
     because = say("seller_message.because", sentence=say(f"reason_sentence.{reason.value}")) if reason else ""
-    signature = (
-        say("seller_message.signature", name=buyer_name) if buyer_name else say("seller_message.signature_anonymous")
-    )
     return say(
         "seller_message.body",
         seller=order.seller.name,
@@ -30,16 +213,27 @@ def draft_seller_message(order: OrderFacts, reason: Reason | None, buyer_name: s
         product=order.product,
         because=because,
         ask=say(ask),
+        added=added,
         signature=signature,
     )
 
 
-def guide_contact_seller(order: OrderFacts, reason: Reason | None, buyer_name: str = "") -> Guidance:
-    draft = draft_seller_message(order, reason, buyer_name)
-    return Guidance(
-        Path.CONTACT_SELLER,
-        (say("contact.draft", seller=order.seller.name, draft=draft),),
-        Offer.SEND_SELLER_MESSAGE,
-        say("ask.send_draft"),
-        {"draft": draft},
+def guide_contact_seller(
+    order: OrderFacts, reason: Reason | None, buyer_name: str = "", words: BuyerWords | None = None
+) -> Guidance:
+    return with_draft(Guidance(Path.CONTACT_SELLER, (), Offer.SEND_SELLER_MESSAGE), order, reason, buyer_name, words)
+
+
+def with_draft(
+    decision: Guidance, order: OrderFacts, reason: Reason | None, buyer_name: str = "", words: BuyerWords | None = None
+) -> Guidance:
+    """A decision that offers to message the seller, with the message shown whole before
+    the question: what the buyer approves is what is sent."""
+    draft = draft_seller_message(order, reason, buyer_name, words)
+    shown = "contact.own_draft" if words else "contact.draft"
+    return replace(
+        decision,
+        messages=(*decision.messages, say(shown, seller=order.seller.name, draft=draft)),
+        question=say("ask.send_draft"),
+        facts={**decision.facts, "draft": draft},
     )

@@ -21,7 +21,7 @@ from actions.demo_data import open_demo_store
 from actions.facts import OrderFacts, RequestFacts, SellerFacts
 from actions.guidance import Guidance
 from actions.replies import Say, render, say
-from actions.seller_message import draft_seller_message, guide_contact_seller
+from actions.seller_message import NO_WORDS, BuyerWords, guide_contact_seller, with_draft
 from actions.store import GuessingLimits, OrderStore, default_db_path, to_datetime
 from actions.vocabulary import Goal, Offer, OrderStatus, Reason, RequestState
 
@@ -61,6 +61,7 @@ class Advice:
     customer_id: str
     guidance: Guidance
     draft: str | None = None  # the seller message offered, as the buyer will approve it
+    words: BuyerWords = NO_WORDS  # what the buyer asked to say to this order's seller
 
 
 @dataclass(frozen=True)
@@ -157,16 +158,26 @@ class OrderService:
 
     # --- advising ---------------------------------------------------------------------
 
-    def advise(self, facts: OrderFacts, goal: Goal, reason: Reason | None, customer_id: str | None) -> Guidance:
-        """The rule for what the buyer came for."""
+    def advise(
+        self,
+        facts: OrderFacts,
+        goal: Goal,
+        reason: Reason | None,
+        customer_id: str | None,
+        words: BuyerWords = NO_WORDS,
+    ) -> Guidance:
+        """The rule for what the buyer came for. Words the buyer gave for the seller make it
+        a message to the seller, whatever the goal was."""
         now = self.store.clock()
-        if goal is Goal.CONTACT_SELLER:
-            return guide_contact_seller(facts, reason, self.buyer_name(customer_id))
+        if goal is Goal.CONTACT_SELLER or words:
+            return guide_contact_seller(facts, reason, self.buyer_name(customer_id), words)
         if goal is Goal.DISPUTE:
             return guidance.guide_dispute(facts, reason, now)
         advice = guidance.guide_cancellation(facts, reason, now)
         if goal is Goal.STATUS:
             return Guidance(advice.path, guidance.describe_status(facts, now), facts=advice.facts)
+        if advice.offer is Offer.SEND_SELLER_MESSAGE:
+            return with_draft(advice, facts, reason, self.buyer_name(customer_id))
         return advice
 
     def guide(self, view: ConversationView) -> Advice | None:
@@ -174,9 +185,12 @@ class OrderService:
         facts = self.find(view.order_id, view.customer_id)
         if facts is None or view.customer_id is None:
             return None
-        advice = self.advise(facts, view.goal, view.reason, view.customer_id)
+        words = view.seller_words.for_order(facts.order_id)
+        advice = self.advise(facts, view.goal, view.reason, view.customer_id, words)
         draft = advice.facts.get("draft")
-        return Advice(facts.order_id, view.customer_id, advice, render(draft) if isinstance(draft, Say) else None)
+        return Advice(
+            facts.order_id, view.customer_id, advice, render(draft) if isinstance(draft, Say) else None, words
+        )
 
     def order_answer(self, view: ConversationView, answer: str) -> tuple[Say, ...] | None:
         """The refund or policy answer about the conversation's order, when there is one."""
@@ -221,9 +235,9 @@ class OrderService:
                 say("done.request_next", deadline=deadline),
             )
         if offer is Offer.SEND_SELLER_MESSAGE:
-            body = view.seller_message_draft or render(
-                draft_seller_message(order, view.reason, self.buyer_name(view.customer_id))
-            )
+            body = view.seller_message_draft
+            if not body:  # never send a message the buyer was not shown
+                return (say("offer.no_draft"),)
             result = self.store.record_seller_message(order.order_id, view.customer_id or "", body)
             if not result.created:
                 return (say("done.message_already_sent"),)

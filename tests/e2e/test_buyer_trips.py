@@ -92,3 +92,99 @@ def test_thanks_in_the_middle_of_a_question_is_acknowledged_plainly(chat):
     chat.say("I want to cancel my order")
     answer = chat.say("thanks")
     assert "Sure, let's do that" not in answer and "welcome" in answer and "order number" in answer
+
+
+# --- the message to the seller in the buyer's own words (item 3) ---------------------------
+
+
+def shown_message(chat: Conversation) -> str:
+    """The message to the seller as the buyer was shown it: the replies between "Here is …"
+    and the question (Rasa's channels show each paragraph as its own bubble)."""
+    texts = [reply.get("text") or "" for reply in chat.replies]
+    starts = [index for index, text in enumerate(texts) if text.startswith("Here is")]
+    assert starts, f"no message to the seller shown in {chat.text!r}"
+    shown = []
+    for text in texts[starts[-1] + 1 :]:
+        if text.startswith("Shall I send"):
+            return "\n\n".join(shown)
+        shown.append(text)
+    raise AssertionError(f"no question after the message in {chat.text!r}")
+
+
+def sent_bodies(stack, order_id: str) -> list[str]:
+    return [row["body"] for row in stack.store().seller_messages(order_id)]
+
+
+def test_the_buyer_adds_a_line_and_exactly_the_shown_message_is_sent(stack):
+    """Old: "add that I need it before Christmas" got "Sorry, I can't help with that"."""
+    chat = signed_in(stack)
+    chat.say("I want to contact the seller of order 8100000000000002")
+    first = shown_message(chat)
+    assert [button["title"] for button in chat.buttons] == ["Yes, go ahead", "Write my own", "No, thanks"]
+    chat.say("add that I need it before Christmas")
+    edited = shown_message(chat)
+    assert edited.startswith(first.rsplit("\nThank you.", 1)[0]) and "I need it before Christmas." in edited
+    assert sent_bodies(stack, "8100000000000002") == [], "nothing is sent before the yes"
+    assert "Sent" in chat.say("yes")
+    assert sent_bodies(stack, "8100000000000002") == [edited]
+
+
+def test_the_buyer_writes_the_whole_message(stack):
+    chat = signed_in(stack)
+    chat.say("contact the seller of 8100000000000003")
+    assert "Type your message" in chat.click("Write my own")
+    typed = "Hi! Could you tell me when it will arrive? I'm away from the 20th.\nThanks, Alex"
+    chat.say(typed)
+    shown = shown_message(chat)
+    assert typed in shown and "8100000000000003" in shown
+    assert "Shall I send it" in chat.text
+    chat.say("yes")
+    assert sent_bodies(stack, "8100000000000003") == [shown]
+
+
+def test_words_for_the_seller_in_the_first_message(stack):
+    """Old: "send this to the seller of order …: could you ship it before Christmas?" sent the fixed text."""
+    chat = signed_in(stack)
+    chat.say("send this to the seller of order 8100000000000002: could you ship it before Christmas?")
+    shown = shown_message(chat)
+    assert "Could you ship it before Christmas?" in shown and "Could you please cancel" not in shown
+    chat.say("yes")
+    assert sent_bodies(stack, "8100000000000002") == [shown]
+
+
+def test_a_sentence_to_the_seller_with_the_draft_open_becomes_the_message(stack):
+    """Old: "Please tell me when you will ship it" dropped the draft and showed the order status."""
+    chat = signed_in(stack)
+    chat.say("message the seller about order 8100000000000002")
+    chat.say("Please tell me when you will ship it")
+    assert "Please tell me when you will ship it." in shown_message(chat)
+
+
+def test_leaving_write_my_own_keeps_the_draft_and_sends_nothing(stack):
+    chat = signed_in(stack)
+    chat.say("contact the seller of order 8100000000000002")
+    first = shown_message(chat)
+    chat.click("Write my own")
+    answer = chat.say("no")
+    assert "stays as it was" in answer and "Shall I send it" in answer
+    assert "haven't changed anything" in chat.say("no")
+    assert sent_bodies(stack, "8100000000000002") == []
+    chat.say("contact the seller of order 8100000000000002")
+    assert shown_message(chat) == first, "a dropped message leaves nothing behind"
+
+
+def test_an_unverified_buyer_proves_who_they_are_before_any_words_reach_a_seller(chat, stack):
+    chat.say("send this to the seller of order 8100000000000010: please cancel it")
+    assert "email" in chat.text and "8100000000000010" not in chat.text
+    chat.say("alex.buyer@example.com")  # not the owner of ...010
+    assert "Hello" not in chat.text and sent_bodies(stack, "8100000000000010") == []
+
+
+def test_a_message_over_the_limit_is_refused_and_the_buyer_asked_again(stack):
+    chat = signed_in(stack)
+    chat.say("contact the seller of order 8100000000000002")
+    chat.click("Write my own")
+    assert "up to 1000" in chat.say("please " * 200)
+    assert "Shall I send" not in chat.text
+    chat.say("Short and clear.")
+    assert "Short and clear." in shown_message(chat)
