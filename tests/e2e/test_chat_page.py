@@ -390,3 +390,25 @@ def test_the_opening_greeting_offers_the_main_choices(browser_page, page_url):
         expect(page.get_by_role("button", name=title)).to_be_enabled()
     page.get_by_role("button", name="Cancel an order").click()
     wait_for_bot(page, "order number")
+
+
+def test_the_buyer_writes_to_the_seller_in_their_own_words(browser_page, page_url, stack):
+    """Issue 13, item 3: "Write my own", the whole message shown in the chat, and exactly that sent."""
+    page = browser_page
+    page.goto(page_url)
+    page.get_by_role("button", name="Sign in as Alex Buyer (demo)").click()
+    expect(page.get_by_test_id("account")).to_contain_text("Signed in", timeout=30000)
+    page.get_by_label("Open the order assistant").click()
+    reply_to(page, "contact the seller of order 8100000000000002", "Shall I send it")
+    page.get_by_role("button", name="Write my own").click()
+    wait_for_bot(page, "Type your message")
+    typed = "Hi! Could you ship it before <b>Christmas</b>? It is a gift."
+    reply_to(page, typed, "Shall I send it")
+    page.screenshot(path=str(ARTIFACTS / "chat-seller-message.png"))
+    texts = bot_texts(page)
+    start = max(index for index, text in enumerate(texts) if text.startswith("Here is your message"))
+    shown = "\n\n".join(texts[start + 1 : len(texts) - 1])
+    assert typed in shown and page.locator("[data-testid=bot-message] b").count() == 0
+    page.locator(".oa-buttons button:enabled", has_text="Yes, go ahead").click()
+    wait_for_bot(page, "Sent")
+    assert [row["body"] for row in stack.store().seller_messages("8100000000000002")] == [shown]
