@@ -17,7 +17,7 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export PYTHONWARNINGS := ignore::DeprecationWarning
 export PYTHONHASHSEED := 0
 
-.PHONY: help setup setup-runtime web browser run shell actions train db reset-db test lint typecheck unit \
+.PHONY: help setup setup-runtime activate-hook web browser run shell actions train db reset-db test lint typecheck unit \
         validate story-test e2e test-scale bench bench-flood bench-training bench-smoke cross-validate nlu-report lock clean
 
 help:  ## list the targets
@@ -42,9 +42,18 @@ $(STAMPS)/dev: $(STAMPS)/venv requirements.lock requirements-dev.lock
 $(SPACY_MODEL)/meta.json: scripts/build_spacy_model.py $(STAMPS)/venv
 	$(PY) scripts/build_spacy_model.py
 
+# `source .venv/bin/activate` also sets this checkout's ACTION_SERVER_TOKEN (var/secrets.env,
+# created on first use; scripts/local-env.sh), so plain `rasa run`, `rasa shell` and
+# `rasa run actions` work and agree. Appended once, also to a venv made before this line existed.
+ACTIVATE_MARK := \# project secrets (make activate-hook)
+ACTIVATE_HOOK := if [ -f "$(CURDIR)/scripts/local-env.sh" ]; then . "$(CURDIR)/scripts/local-env.sh" "$(CURDIR)"; fi  $(ACTIVATE_MARK)
+activate-hook: $(STAMPS)/venv
+	@grep -qF '$(ACTIVATE_MARK)' $(VENV)/bin/activate \
+	  || { printf '\n%s\n' '$(ACTIVATE_HOOK)' >> $(VENV)/bin/activate && echo "$(VENV)/bin/activate: sources scripts/local-env.sh"; }
+
 setup: setup-runtime $(STAMPS)/dev  ## create the venv (runtime + dev tools), build the spaCy pipeline and the page
 
-setup-runtime: $(STAMPS)/venv $(SPACY_MODEL)/meta.json web  ## the same without the test and lint tools
+setup-runtime: $(STAMPS)/venv activate-hook $(SPACY_MODEL)/meta.json web  ## the same without the test and lint tools
 
 web/node_modules/.package-lock.json: web/package.json web/package-lock.json
 	@command -v npm >/dev/null || { echo "error: npm is missing (Debian: apt-get install nodejs npm)"; exit 1; }
@@ -75,8 +84,8 @@ run: train db  ## start the assistant: action server, Rasa server and the chat p
 shell: train db  ## talk to the assistant in the terminal (rasa shell)
 	scripts/run.sh shell
 
-actions: setup-runtime db  ## start only the action server (127.0.0.1:5055; needs ACTION_SERVER_TOKEN, SECURITY.md)
-	$(PY) -m actions.server --port 5055
+actions: setup-runtime db  ## start only the action server (127.0.0.1:5055; this checkout's ACTION_SERVER_TOKEN, SECURITY.md)
+	. scripts/local-env.sh "$(CURDIR)" && $(PY) -m actions.server --port 5055
 
 test: setup lint typecheck unit validate train story-test e2e bench-smoke  ## run every test
 

@@ -1,14 +1,20 @@
 """The action server, for the Rasa server only (SECURITY.md).
 
-``rasa run actions`` listens on every interface and runs any action for whoever POSTs a
-tracker, so a crafted tracker (any ``order_id`` and ``customer_id``) reads or changes any
-order. This entry point serves the same rasa-sdk app on loopback by default, and refuses
-every call but ``GET /health`` that lacks the secret shared with the Rasa server::
+rasa-sdk's own server (stock ``rasa run actions``) listens on every interface and runs any
+action for whoever POSTs a tracker, so a crafted tracker (any ``order_id`` and
+``customer_id``) reads or changes any order. This entry point serves the same rasa-sdk app
+on loopback by default, and refuses every call but ``GET /health`` that lacks the secret
+shared with the Rasa server::
 
     ACTION_SERVER_TOKEN=... python -m actions.server [--port 5055] [--host 127.0.0.1]
 
 Rasa sends the secret as the query parameter ``token`` (``token:`` under
 ``action_endpoint`` in endpoints.yml); a proxy or a probe may send ``Authorization: Bearer``.
+
+Plain ``rasa run actions`` gets the same rules: this module is also a rasa-sdk plugin
+(:func:`attach_sanic_app_extensions`, registered by ``actions/__init__.py`` when rasa-sdk's
+server loads the actions), so it refuses to start without the secret, refuses calls without
+it, and listens on loopback unless ``SANIC_HOST`` (or ``ACTION_SERVER_HOST``) says otherwise.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ import os
 import sys
 from collections.abc import Mapping
 
+import pluggy
 from rasa_sdk.endpoint import create_app
 from rasa_sdk.utils import configure_colored_logging, update_sanic_log_level
 from sanic import Sanic, response
@@ -36,6 +43,7 @@ OPEN_ROUTES = frozenset({("GET", "/health")})
 UNAUTHORISED = {"error": "unauthorised"}
 
 logger = logging.getLogger("actions.server")  # also when run as __main__
+hookimpl = pluggy.HookimplMarker("rasa_sdk")
 
 
 class MissingSecret(Exception):
@@ -52,7 +60,9 @@ def shared_secret(env: Mapping[str, str]) -> str:
             f"{TOKEN_VARIABLE} {state}: the action server needs a shared secret of at least "
             f"{MIN_TOKEN_LENGTH} characters, the same value the Rasa server sends (endpoints.yml, "
             f"action_endpoint `token:`). Generate one with "
-            f"`python -c 'import secrets; print(secrets.token_urlsafe(36))'`. See SECURITY.md."
+            f"`python -c 'import secrets; print(secrets.token_urlsafe(36))'`; in this project "
+            f"`source .venv/bin/activate` (after `make setup`) sets this checkout's own, from "
+            f"var/secrets.env. See SECURITY.md."
         )
     return token
 
@@ -95,6 +105,20 @@ def require_secret(app: Sanic, token: str) -> Sanic:
 def build_app(token: str) -> Sanic:
     """rasa-sdk's app for our actions, allowing no CORS origin (no browser calls it), with the check."""
     return require_secret(create_app("actions", cors_origins=None), token)
+
+
+@hookimpl
+def attach_sanic_app_extensions(app: Sanic) -> None:
+    """rasa-sdk's hook, called by plain ``rasa run actions`` (``rasa_sdk.endpoint.run``) on
+    its app before it starts: the same secret and the same loopback default as :func:`main`.
+    rasa-sdk reads ``SANIC_HOST`` (default 0.0.0.0) right after this hook."""
+    try:
+        token = shared_secret(os.environ)
+    except MissingSecret as refusal:
+        raise SystemExit(f"rasa run actions: {refusal}") from None
+    require_secret(app, token)
+    os.environ.setdefault("SANIC_HOST", os.environ.get(HOST_VARIABLE) or DEFAULT_HOST)
+    logger.info("Action server: token required, except GET /health; host %s", os.environ["SANIC_HOST"])
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,6 +1,6 @@
-"""What the messaging platforms share: the answer of a channel that is not configured, the
-routes every configured one starts from, the deliveries already seen, and buttons as a
-numbered list.
+"""What the messaging platforms share: where a channel's settings come from, the answer of a
+channel that is not configured, the routes every configured one starts from, the deliveries
+already seen, and buttons as a numbered list.
 
 A numbered list is read back from the conversation itself (its latest bot message), never
 from process memory, so any server process that can read the tracker store can map "2" to
@@ -10,8 +10,10 @@ the second button.
 from __future__ import annotations
 
 import logging
+import os
 from collections import OrderedDict
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Mapping, Sequence
+from types import MappingProxyType
 from typing import Any, ClassVar
 
 from rasa.shared.core.events import BotUttered, Event
@@ -26,6 +28,57 @@ logger = logging.getLogger(__name__)
 NUMBERED_TTL_SECONDS = 3600
 MAX_CHOICE_DIGITS = 3
 RECENT_DELIVERIES = 10_000
+
+
+# Where each channel's settings come from: the key under the channel in credentials.yml, or,
+# when the key is absent or empty there, the environment variable (credentials.yml itself
+# names no variable, so plain `rasa run` starts without any of them set). Read-only: no
+# module-level state that can change.
+CHANNEL_SETTINGS: Mapping[str, Mapping[str, str]] = MappingProxyType(
+    {
+        "rest": {"token": "REST_CHANNEL_TOKEN"},
+        "callback": {"url": "CALLBACK_URL", "token": "CALLBACK_CHANNEL_TOKEN"},
+        "telegram": {
+            "access_token": "TELEGRAM_ACCESS_TOKEN",
+            "verify": "TELEGRAM_BOT_NAME",
+            "webhook_url": "TELEGRAM_WEBHOOK_URL",
+            "secret_token": "TELEGRAM_SECRET_TOKEN",
+            "api_url": "TELEGRAM_API_URL",
+        },
+        "slack": {
+            "slack_token": "SLACK_BOT_TOKEN",
+            "slack_channel": "SLACK_CHANNEL",
+            "slack_signing_secret": "SLACK_SIGNING_SECRET",
+            "api_url": "SLACK_API_URL",
+        },
+        "facebook": {
+            "verify": "FACEBOOK_VERIFY_TOKEN",
+            "secret": "FACEBOOK_APP_SECRET",
+            "page-access-token": "FACEBOOK_PAGE_ACCESS_TOKEN",
+            "api_url": "FACEBOOK_GRAPH_URL",
+        },
+    }
+)
+# A variable's value when neither credentials.yml nor the environment gives one.
+SETTING_DEFAULTS: Mapping[str, str] = MappingProxyType({"CALLBACK_URL": "http://localhost:5034/bot"})
+
+
+def setting(credentials: dict[str, Any] | None, key: str, env_var: str, default: str = "") -> str:
+    """`key` from the channel's credentials if given there (not empty), else the environment
+    variable `env_var` if set (not empty), else `default`."""
+    given = (credentials or {}).get(key)
+    if given is not None and str(given).strip():
+        return str(given)
+    return os.environ.get(env_var) or default
+
+
+def channel_settings(channel: str, credentials: dict[str, Any] | None) -> dict[str, str]:
+    """Every setting of `channel` (a name in CHANNEL_SETTINGS), each by :func:`setting`;
+    an empty value means the setting is missing."""
+    return {
+        key: setting(credentials, key, env_var, SETTING_DEFAULTS.get(env_var, ""))
+        for key, env_var in CHANNEL_SETTINGS[channel].items()
+    }
 
 
 class PlatformChannel:

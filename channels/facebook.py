@@ -32,6 +32,7 @@ from sanic.response import HTTPResponse
 from channels.common import (
     PlatformChannel,
     bare_number,
+    channel_settings,
     chosen_payload,
     configured_blueprint,
     latest_bot_buttons,
@@ -168,13 +169,9 @@ class SecureFacebookInput(PlatformChannel, FacebookInput):
 
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
-        credentials = credentials or {}
-        channel = cls(
-            credentials.get("verify") or "",
-            credentials.get("secret") or "",
-            credentials.get("page-access-token") or "",
-        )
-        channel.graph_url = credentials.get("api_url") or None
+        settings = channel_settings(cls.platform, credentials)
+        channel = cls(settings["verify"], settings["secret"], settings["page-access-token"])
+        channel.graph_url = settings["api_url"] or None
         return channel
 
     @staticmethod

@@ -40,6 +40,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from actions.replies import render, say
+from channels.common import channel_settings
 
 logger = logging.getLogger(__name__)
 
@@ -129,7 +130,7 @@ class AnswersAlways:
 class BearerToken(AnswersAlways):
     """Mixin for the REST and callback channels, whose callers name any sender id they like.
 
-    With a token (``token:`` in credentials.yml, from the environment) every call must carry
+    With a token (``token:`` in credentials.yml, else the environment) every call must carry
     ``Authorization: Bearer <token>``; anything else gets 401 and is not processed. Without
     one the channel is open to callers that reach the Rasa server directly (local
     development, the tests), but a call that came through a proxy (``X-Forwarded-For``, which
@@ -139,8 +140,8 @@ class BearerToken(AnswersAlways):
 
     token: str | None = None
 
-    def with_token(self, credentials: dict[str, Any] | None) -> InputChannel:
-        self.token = (credentials or {}).get("token") or None
+    def with_token(self, token: str) -> InputChannel:
+        self.token = token or None
         return self  # type: ignore[return-value]
 
     def refusal(self, request: Request) -> str | None:
@@ -177,7 +178,7 @@ class ReliableRestInput(BearerToken, RestInput):
 
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
-        return cls().with_token(credentials)
+        return cls().with_token(channel_settings("rest", credentials)["token"])
 
 
 class ReliableCallbackInput(BearerToken, CallbackInput):
@@ -190,5 +191,7 @@ class ReliableCallbackInput(BearerToken, CallbackInput):
 
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
+        settings = channel_settings("callback", credentials)
         endpoint = {key: value for key, value in (credentials or {}).items() if key != "token"}
-        return cls(EndpointConfig.from_dict(endpoint)).with_token(credentials)
+        endpoint["url"] = settings["url"]
+        return cls(EndpointConfig.from_dict(endpoint)).with_token(settings["token"])

@@ -28,7 +28,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from slack_sdk.web.async_client import AsyncWebClient
 
-from channels.common import PlatformChannel, missing_settings, not_configured_blueprint
+from channels.common import PlatformChannel, channel_settings, missing_settings, not_configured_blueprint
 from channels.guard import OnNewMessage, answer_always
 
 logger = logging.getLogger(__name__)
@@ -44,7 +44,7 @@ class SecureSlackInput(PlatformChannel, SlackInput):
 
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
-        credentials = dict(credentials or {})
+        credentials = {**(credentials or {}), **channel_settings(cls.platform, credentials)}
         if not credentials.get("slack_token") or not credentials.get("slack_signing_secret"):
             # Rasa's SlackInput refuses to exist without a signing secret; an unset channel
             # must not stop the server, so it is built bare and only answers 503.

@@ -28,6 +28,7 @@ from sanic.response import HTTPResponse
 from channels.common import (
     PlatformChannel,
     RecentDeliveries,
+    channel_settings,
     configured_blueprint,
     missing_settings,
     not_configured_blueprint,
@@ -51,13 +52,13 @@ class SecureTelegramInput(PlatformChannel, TelegramInput):
 
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
-        credentials = credentials or {}
+        settings = channel_settings(cls.platform, credentials)
         return cls(
-            credentials.get("access_token"),
-            credentials.get("verify"),
-            credentials.get("webhook_url"),
-            secret_token=credentials.get("secret_token"),
-            api_url=credentials.get("api_url") or None,
+            settings["access_token"],
+            settings["verify"],
+            settings["webhook_url"],
+            secret_token=settings["secret_token"],
+            api_url=settings["api_url"] or None,
         )
 
     def __init__(

@@ -9,13 +9,11 @@ VENV=.venv
 ACTIONS_PORT=${ACTIONS_PORT:-5055}
 RASA_PORT=${RASA_PORT:-5005}
 WEB_PORT=${WEB_PORT:-8080}
-source scripts/channel-env.sh
-# The secret only the Rasa server and the action server share (SECURITY.md): a fresh one per
-# run unless given; endpoints.yml sends it, actions.server refuses calls without it.
-if [ -z "${ACTION_SERVER_TOKEN:-}" ]; then
-  ACTION_SERVER_TOKEN=$("$VENV/bin/python" -c 'import secrets; print(secrets.token_urlsafe(36))')
-fi
-export ACTION_SERVER_TOKEN
+# The secret only the Rasa server and the action server share (SECURITY.md): this checkout's
+# own, from var/secrets.env (created on first use), unless ACTION_SERVER_TOKEN is set;
+# endpoints.yml sends it, actions.server refuses calls without it. Channels read their
+# settings from the environment themselves (credentials.yml, channels/common.py).
+source scripts/local-env.sh "$PWD"
 # The demo page's sign-in ("Sign in as Alex Buyer (demo)"): the page server signs the buyer's
 # identity and the action server verifies it with this secret. A fresh one per run unless
 # given, so the demo works out of the box; a shop sets its own (SECURITY.md).

@@ -50,14 +50,6 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
-def credential_variables() -> dict[str, str]:
-    """Every ${VAR} that credentials.yml names, empty: Rasa refuses undefined ones."""
-    import re
-
-    names = re.findall(r"\$\{([A-Z0-9_]+)\}", (ROOT / "credentials.yml").read_text())
-    return {name: os.environ.get(name, "") for name in names}
-
-
 @dataclass
 class RunningStack:
     rasa_url: str
@@ -107,17 +99,28 @@ ACTION_SERVER_TEST_TOKEN = "test-action-server-token-0123456789abcdef"
 
 def service_env(env: dict[str, str]) -> dict[str, str]:
     """The environment every server of ours runs with; the action server secret is the fixed
-    test token unless `env` gives one (not the caller's shell: the tests must know it)."""
+    test token unless `env` gives one (not the caller's shell: the tests must know it). The
+    channels read their settings from it (REST_CHANNEL_TOKEN, ...: channels/common.py)."""
     quiet = {"RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2"}
     secret = {"ACTION_SERVER_TOKEN": ACTION_SERVER_TEST_TOKEN}
-    return {**os.environ, **credential_variables(), **secret, **env, **quiet}
+    return {**os.environ, **secret, **env, **quiet}
+
+
+# rasa-sdk's server as a `rasa init` project has it: without the plugin by which this
+# project's actions guard plain `rasa run actions` (actions/__init__.py), which pluggy lets a
+# process block by name before the actions load.
+STOCK_ACTION_SERVER = (
+    "from rasa_sdk.plugin import plugin_manager; plugin_manager().set_blocked('actions.server'); "
+    "from rasa_sdk.__main__ import main; main()"
+)
 
 
 def start_action_server(port: int | str, env: dict[str, str], log: Path, stock: bool = False) -> subprocess.Popen:
     """Our action server (loopback, ACTION_SERVER_TOKEN from `env`), or with `stock` rasa-sdk's
-    own `rasa run actions` as a `rasa init` project runs it, held to loopback for the benchmark."""
+    own server (`rasa run actions`) as a `rasa init` project runs it (no secret), held to
+    loopback for the benchmark."""
     if stock:
-        command = [str(VENV_BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(port)]
+        command = [str(VENV_BIN / "python"), "-c", STOCK_ACTION_SERVER, "--actions", "actions", "--port", str(port)]
         env = {**env, "SANIC_HOST": "127.0.0.1"}
     else:
         command = [str(VENV_BIN / "python"), "-m", "actions.server", "--port", str(port), "--host", "127.0.0.1"]
