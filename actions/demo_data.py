@@ -15,6 +15,7 @@ from typing import Any
 import sqlite_utils
 import yaml
 
+from actions.handoff_store import HandoffStore
 from actions.schema import TABLES
 from actions.store import Clock, OrderStore, to_text, utc_now
 from actions.vocabulary import OrderStatus, Reason, RequestState
@@ -27,6 +28,11 @@ _UNITS = {"w": "weeks", "d": "days", "h": "hours", "m": "minutes"}
 def open_demo_store(path: Path | str | None = None, clock: Clock = utc_now) -> OrderStore:
     """The order store, seeded with the demo data when its database is new."""
     return OrderStore(path, clock, seed=seed_demo_data)
+
+
+def open_handoff_store(path: Path | str | None = None, clock: Clock = utc_now) -> HandoffStore:
+    """The handoff queue in the same database (seeded the same way if it is new)."""
+    return HandoffStore(path, clock, seed=seed_demo_data)
 
 
 def offset(text: str) -> timedelta:

@@ -5,12 +5,14 @@ Adapters only: the tracker in, slot events and catalogue messages out.
 
 from __future__ import annotations
 
+import logging
+
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
+from rasa_sdk.events import ActiveLoop, ConversationPaused, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions import guidance, identity
+from actions import guidance, handoff, identity
 from actions.adapter import (
     button,
     human_support_hint,
@@ -26,7 +28,9 @@ from actions.conversation import ConversationView
 from actions.forms import ANOTHER_ORDER
 from actions.replies import Say, render, say
 from actions.store import StoreUnavailable
-from actions.vocabulary import Goal, Offer, Reason
+from actions.vocabulary import Goal, HandoffTrigger, Offer, Reason
+
+logger = logging.getLogger(__name__)
 
 CLARIFY_MIN_CONFIDENCE = 0.05
 CLARIFY_MAX_BUTTONS = 3
@@ -72,10 +76,28 @@ class ActionHumanHandoff(Action):
         return "action_human_handoff"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        order_id = view_of(tracker).order_id  # normalised: never the raw slot text
-        about = say("handoff.about_order", order_id=order_id) if order_id else ""
-        dispatcher.utter_message(text=render(say("handoff.not_here")) + " " + human_support_hint(about))
-        return [ActiveLoop(None), SlotSet("requested_slot", None), SlotSet("pending_offer", None)]
+        return await hand_over(dispatcher, tracker, HandoffTrigger.ASKED)
+
+
+async def hand_over(dispatcher: CollectingDispatcher, tracker: Tracker, trigger: HandoffTrigger) -> list[EventType]:
+    """Queue the conversation for an agent and pause the bot (docs/product.md §4). Without the
+    queue (or with the database down), say honestly where a person can be reached instead."""
+    view = view_of(tracker)
+    stop_form: list[EventType] = [ActiveLoop(None), SlotSet("requested_slot", None), SlotSet("pending_offer", None)]
+    if view.locked and trigger is HandoffTrigger.ASKED:
+        trigger = HandoffTrigger.LOCKED
+    if handoff.queue_enabled():
+        channel = tracker.get_latest_input_channel() or ""
+        try:
+            queued = await off_loop(lambda service: service.hand_over(view, channel, trigger, tracker.events or []))
+        except StoreUnavailable:
+            logger.exception("the handoff queue is unavailable; the buyer is told where to find a person")
+        else:
+            utter(dispatcher, queued.message)
+            return [*stop_form, ConversationPaused()]
+    about = say("handoff.about_order", order_id=view.order_id) if view.order_id else ""
+    dispatcher.utter_message(text=render(say("handoff.not_here")) + " " + human_support_hint(about))
+    return stop_form
 
 
 # The buttons a clarification may offer for a likely intent that is not a reason.
@@ -131,12 +153,24 @@ class ActionClarify(Action):
             if goal is not None:
                 events.append(SlotSet("goal", goal.value))
             return [*events, FollowupAction("order_form")]
+        if handoff.queue_enabled() and misunderstood_before(tracker.events or []):
+            utter(dispatcher, say("handoff.misunderstood"))
+            return await hand_over(dispatcher, tracker, HandoffTrigger.MISUNDERSTOOD)
         buttons = clarifying_buttons(view.intent_ranking)
         if buttons:
             utter(dispatcher, say("clarify.reasons"), buttons=[*buttons, talk_to_person_button()])
         else:
             utter(dispatcher, say("clarify.unknown"), buttons=main_topic_buttons())
         return []
+
+
+def misunderstood_before(events: list[dict]) -> bool:
+    """The buyer's message before this one was not understood either: twice in a row."""
+    users = [event for event in events if event.get("event") == "user"]
+    if len(users) < 2:
+        return False
+    earlier = (users[-2].get("parse_data") or {}).get("intent") or {}
+    return earlier.get("name") == "nlu_fallback"
 
 
 class ActionGreet(Action):

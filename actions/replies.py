@@ -250,6 +250,21 @@ MESSAGES: dict[str, str] = {
     # No agent reads this chat (yet): never promise one (docs/product.md §4, "Human handoff").
     "handoff.not_here": "I can't pass this chat to a person: no support agent reads it, so nobody would answer "
     "you here.",
+    # --- the queue for a person (actions/handoff.py) and the agent console (console/) ---------
+    "handoff.queued": "I've passed this conversation to our support team, with everything we've covered, so you "
+    "won't have to repeat it. You're number {position} in the queue. A support agent will answer here; whatever "
+    "you write now goes to them, not to me.",
+    "handoff.queued_nobody_at_desk": "I've passed this conversation to our support team, with everything we've "
+    "covered. You're number {position} in the queue. No agent is at the desk right now: the first one to sign in "
+    "sees your request and answers here. Whatever you write now goes to them, not to me.",
+    "handoff.queued_closed": "I've passed this conversation to our support team, with everything we've covered. "
+    "They're away now and back {opens:when}: your request is kept (number {position} in the queue) and an agent "
+    "will answer here then. Whatever you write now goes to them, not to me.",
+    "handoff.misunderstood": "Sorry, I still don't understand.",
+    "handoff.joined": "{agent} from customer support has joined the conversation.",
+    "handoff.handed_back": "{agent} has handed you back to me, the order assistant. What else can I do for you?",
+    "handoff.closed": "{agent} has closed this conversation. If you need anything else, just write: the order "
+    "assistant will answer.",
     "handoff.about_order": " about order {order_id}",
     "handoff.hint": "To talk to someone{about}, contact AliExpress customer service through Help Center → Online "
     "Service, open at any time.",

@@ -36,7 +36,7 @@ ORDER_COLUMNS = (
 )
 
 # Parents before children: the order to create them in (and, reversed, to drop them).
-TABLES = (
+ORDER_TABLES = (
     Table("customers", "id name email", not_null=frozenset({"name", "email"}), unique_indexes=(("email",),)),
     Table(
         "sellers",
@@ -85,6 +85,38 @@ TABLES = (
         indexes=(("order_id", "created_at"), ("email", "created_at"), ("conversation", "created_at")),
     ),
 )
+# Conversations handed to a person (docs/product.md §4, "Human handoff"): the queue that every
+# Rasa server, action server and agent console shares, and the signals a support lead reports
+# on (why, how long the buyer waited). `summary` is JSON: what the agent needs without asking.
+HANDOFFS = (
+    Table(
+        "handoffs",
+        "id conversation_id channel customer_id order_id reason trigger summary state agent_id agent_name "
+        "created_at claimed_at ended_at",
+        types={"id": int},
+        not_null=frozenset({"conversation_id", "trigger", "state", "created_at"}),
+        indexes=(("state", "created_at"), ("conversation_id", "state")),
+    ),
+    # Agents seen in the console lately: whether anyone is at the desk.
+    Table("agents", "id name last_seen", not_null=frozenset({"name"})),
+    # Failed console sign-ins, per agent name and address, to slow down password guessing.
+    Table(
+        "agent_login_failures",
+        "id agent address created_at",
+        types={"id": int},
+        not_null=frozenset({"created_at"}),
+        indexes=(("agent", "created_at"), ("address", "created_at")),
+    ),
+    # Each handoff posted to the team's helpdesk webhook (if configured), retried with backoff.
+    Table(
+        "webhook_deliveries",
+        "id handoff_id payload state attempts next_attempt_at delivered_at last_error",
+        types={"id": int, "handoff_id": int, "attempts": int},
+        not_null=frozenset({"handoff_id", "payload", "state"}),
+        indexes=(("state", "next_attempt_at"),),
+    ),
+)
+TABLES: tuple[Table, ...] = ORDER_TABLES + HANDOFFS
 TABLE_NAMES = tuple(table.name for table in TABLES)
 
 

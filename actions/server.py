@@ -33,6 +33,8 @@ from sanic import Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from actions import webhook
+
 TOKEN_VARIABLE = "ACTION_SERVER_TOKEN"
 HOST_VARIABLE = "ACTION_SERVER_HOST"
 MIN_TOKEN_LENGTH = 32
@@ -104,7 +106,25 @@ def require_secret(app: Sanic, token: str) -> Sanic:
 
 def build_app(token: str) -> Sanic:
     """rasa-sdk's app for our actions, allowing no CORS origin (no browser calls it), with the check."""
-    return require_secret(create_app("actions", cors_origins=None), token)
+    return send_webhooks(require_secret(create_app("actions", cors_origins=None), token))
+
+
+def send_webhooks(app: Sanic) -> Sanic:
+    """With HANDOFF_WEBHOOK_URL set, post each handoff to the team's helpdesk from a background
+    task (actions/webhook.py). A URL without a usable secret stops the start-up."""
+    configured = webhook.settings(os.environ)
+    if configured is None:
+        return app
+    url, secret = configured
+
+    async def start(app: Sanic, _loop: object = None) -> None:
+        from actions.service import get_service  # the store opens once the server runs
+
+        app.add_task(webhook.delivery_loop(get_service().handoffs, url, secret))
+        logger.info("Handoffs are also posted to %s", url)
+
+    app.register_listener(start, "after_server_start")
+    return app
 
 
 @hookimpl
@@ -114,9 +134,9 @@ def attach_sanic_app_extensions(app: Sanic) -> None:
     rasa-sdk reads ``SANIC_HOST`` (default 0.0.0.0) right after this hook."""
     try:
         token = shared_secret(os.environ)
-    except MissingSecret as refusal:
+        send_webhooks(require_secret(app, token))
+    except (MissingSecret, webhook.WebhookMisconfigured) as refusal:
         raise SystemExit(f"rasa run actions: {refusal}") from None
-    require_secret(app, token)
     os.environ.setdefault("SANIC_HOST", os.environ.get(HOST_VARIABLE) or DEFAULT_HOST)
     logger.info("Action server: token required, except GET /health; host %s", os.environ["SANIC_HOST"])
 
@@ -132,11 +152,11 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     try:
         token = shared_secret(os.environ)
-    except MissingSecret as refusal:
+        app = build_app(token)
+    except (MissingSecret, webhook.WebhookMisconfigured) as refusal:
         sys.exit(f"actions.server: {refusal}")
     configure_colored_logging(logging.INFO)
     update_sanic_log_level()
-    app = build_app(token)
     logger.info("Action server on http://%s:%s (token required, except GET /health)", args.host, args.port)
     # One worker; more capacity is more action servers behind the balancer (README, Scale-out).
     app.run(args.host, args.port, workers=1)

@@ -14,16 +14,18 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import Enum
 from functools import lru_cache
+from typing import Any
 
-from actions import guidance, identity
+from actions import guidance, handoff, identity
 from actions.conversation import ConversationView
-from actions.demo_data import open_demo_store
+from actions.demo_data import open_demo_store, open_handoff_store
 from actions.facts import OrderFacts, RequestFacts, SellerFacts
 from actions.guidance import Guidance
+from actions.handoff_store import HandoffStore
 from actions.replies import Say, render, say
 from actions.seller_message import NO_WORDS, BuyerWords, guide_contact_seller, with_draft
 from actions.store import GuessingLimits, OrderStore, default_db_path, to_datetime
-from actions.vocabulary import Goal, Offer, OrderStatus, Reason, RequestState
+from actions.vocabulary import Goal, HandoffTrigger, Offer, OrderStatus, Reason, RequestState
 
 logger = logging.getLogger(__name__)
 
@@ -74,8 +76,9 @@ class Verification:
 
 
 class OrderService:
-    def __init__(self, store: OrderStore) -> None:
+    def __init__(self, store: OrderStore, handoffs: HandoffStore | None = None) -> None:
         self.store = store
+        self.handoffs = handoffs or HandoffStore(store.path, store.clock, seed=store.seed)
 
     # --- reading ---------------------------------------------------------------------
 
@@ -201,6 +204,49 @@ class OrderService:
             return guidance.refund_explanation(facts)
         return (guidance.quote_policy(facts.seller), say("policy.read_first"))
 
+    # --- a person -----------------------------------------------------------------------
+
+    def hand_over(
+        self, view: ConversationView, channel: str, trigger: HandoffTrigger, events: list[dict[str, Any]]
+    ) -> handoff.Handoff:
+        """Queue the conversation for an agent, with a summary to act on, and say honestly
+        when a person can answer (the caller pauses the bot)."""
+        order = self.find(view.order_id, view.customer_id)
+        records: dict[str, list[dict[str, Any]]] = {}
+        if order is not None:
+            records = {
+                "cancellation_requests": [
+                    {key: row[key] for key in ("state", "reason", "created_at", "responded_at")}
+                    for row in self.store.cancellation_requests(order.order_id)
+                ],
+                "seller_messages": [
+                    {"created_at": row["created_at"], "body": row["body"]}
+                    for row in self.store.seller_messages(order.order_id)
+                ],
+                "open_dispute": [
+                    {key: dispute[key] for key in ("id", "state", "created_at")}
+                    for dispute in filter(None, [self.store.open_dispute_for(order.order_id)])
+                ],
+            }
+        about = handoff.summary(
+            trigger=trigger,
+            customer_id=view.customer_id,
+            customer_name=self.buyer_name(view.customer_id),
+            verified_by=view.verified_by,
+            order=order,
+            reason=view.reason,
+            reason_text=view.reason_text,
+            offered=view.pending_offer.value if view.pending_offer is not Offer.NONE else None,
+            records=records,
+            lines=handoff.transcript(events),
+        )
+        queued = self.handoffs.open_handoff(view.sender_id, channel, trigger, about, webhook=handoff.webhook_enabled())
+        now = self.store.clock()
+        position = max(self.handoffs.queue_position(queued.id), 1)
+        at_desk = self.handoffs.agents_at_desk(handoff.AT_DESK_WITHIN)
+        message = handoff.queued_message(position, now, handoff.SupportHours.from_env(), at_desk)
+        return handoff.Handoff(queued.id, position, message)
+
     # --- acting on a yes ------------------------------------------------------------
 
     def carry_out(self, view: ConversationView) -> Outcome:
@@ -295,7 +341,7 @@ def already_done(offer: Offer, order: OrderFacts) -> bool:
 
 @lru_cache(maxsize=4)
 def _service_for(path: str) -> OrderService:
-    return OrderService(open_demo_store(path))
+    return OrderService(open_demo_store(path), open_handoff_store(path))
 
 
 def get_service() -> OrderService:

@@ -84,6 +84,23 @@ class Offer(str, Enum):
     OPEN_DISPUTE = "open_dispute"
 
 
+class HandoffState(str, Enum):
+    """Where a conversation handed to a person is (docs/product.md §4, "Human handoff")."""
+
+    WAITING = "waiting"  # in the queue: the bot is paused, no agent yet
+    WITH_AGENT = "with_agent"  # an agent claimed it and answers the buyer
+    HANDED_BACK = "handed_back"  # the agent gave it back to the bot
+    CLOSED = "closed"  # the agent closed it (the bot answers again)
+
+
+class HandoffTrigger(str, Enum):
+    """Why a conversation went to a person: a signal for the support lead's reports."""
+
+    ASKED = "asked"  # the buyer asked for a person
+    LOCKED = "locked"  # the buyer was stopped by the limits on failed checks
+    MISUNDERSTOOD = "misunderstood"  # the bot did not understand twice in a row
+
+
 E = TypeVar("E", bound=Enum)
 
 

@@ -35,7 +35,7 @@ from rasa.core.channels.callback import CallbackInput
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
 from rasa.utils.endpoints import EndpointConfig
-from sanic import Blueprint, response
+from sanic import Blueprint, Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
@@ -95,6 +95,17 @@ async def tell(channel: OutputChannel, recipient_id: str, text: str) -> None:
         logger.exception("could not send the guard's message to the buyer")
 
 
+async def handed_to_a_person(sender_id: str) -> bool:
+    """Whether the conversation is paused for an agent (actions/handoff.py): then the bot
+    says nothing on purpose, and the buyer's message waits for the agent."""
+    try:
+        agent = Sanic.get_app().ctx.agent
+        tracker = await agent.tracker_store.retrieve(sender_id)
+    except Exception:  # no Rasa app in this process (unit tests), or the store is down
+        return False
+    return bool(tracker is not None and tracker.is_paused())
+
+
 def answer_always(on_new_message: OnNewMessage, limit: int | None = None) -> OnNewMessage:
     limit = limit or max_message_chars()
     too_long = render(say("channel.too_long", limit=limit))
@@ -113,7 +124,7 @@ def answer_always(on_new_message: OnNewMessage, limit: int | None = None) -> OnN
         except Exception:
             logger.exception("handling a message failed; the buyer is asked to try again")
         finally:
-            if counter.sent == 0:
+            if counter.sent == 0 and not await handed_to_a_person(message.sender_id):
                 await tell(counter.inner, message.sender_id, TRY_AGAIN)
         return None
 
