@@ -4,9 +4,7 @@ after a failure, the same delivery id on the retry, given up after the last atte
 from __future__ import annotations
 
 import json
-import threading
 from datetime import datetime, timedelta, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -14,35 +12,10 @@ from actions import webhook
 from actions.demo_data import open_handoff_store
 from actions.handoff_store import MAX_DELIVERY_ATTEMPTS
 from actions.vocabulary import HandoffTrigger
+from tests.support.helpdesk import Helpdesk
 
 SECRET = "helpdesk-webhook-secret-0123456789abcdef"
 BASE = datetime(2026, 11, 30, 12, tzinfo=timezone.utc)
-
-
-class Helpdesk:
-    """A helpdesk that answers the given statuses in turn and keeps what it received."""
-
-    def __init__(self, statuses: list[int]) -> None:
-        self.statuses = statuses
-        self.received: list[tuple[dict, bytes]] = []
-        helpdesk = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                helpdesk.received.append((dict(self.headers), body))
-                self.send_response(helpdesk.statuses.pop(0) if helpdesk.statuses else 200)
-                self.end_headers()
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks/handoff"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
 
 
 @pytest.fixture
