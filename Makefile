@@ -90,11 +90,11 @@ actions: setup-runtime db  ## start only the action server (127.0.0.1:5055; this
 test: setup lint typecheck unit validate train story-test e2e bench-smoke  ## run every test
 
 lint: $(STAMPS)/dev  ## ruff: lint and formatting
-	$(VENV)/bin/ruff check actions addons channels tests scripts bench
-	$(VENV)/bin/ruff format --check actions addons channels tests scripts bench
+	$(VENV)/bin/ruff check actions addons channels console tests scripts bench
+	$(VENV)/bin/ruff format --check actions addons channels console tests scripts bench
 
 typecheck: $(STAMPS)/dev  ## mypy (settings in pyproject.toml)
-	$(VENV)/bin/mypy actions addons channels
+	$(VENV)/bin/mypy actions addons channels console
 
 unit: setup  ## pytest unit tests (store, rules, identity, actions)
 	$(PY) -m pytest -q tests --ignore=tests/e2e --ignore=tests/scale --ignore=tests/security

@@ -165,12 +165,21 @@ class ActionClarify(Action):
 
 
 def misunderstood_before(events: list[dict]) -> bool:
-    """The buyer's message before this one was not understood either: twice in a row."""
-    users = [event for event in events if event.get("event") == "user"]
-    if len(users) < 2:
-        return False
-    earlier = (users[-2].get("parse_data") or {}).get("intent") or {}
-    return earlier.get("name") == "nlu_fallback"
+    """The buyer's message before this one was not understood either, and the bot said so:
+    twice in a row. Messages written to an agent while the bot was paused do not count."""
+    seen_user = clarified = False
+    for event in reversed(events):
+        kind = event.get("event")
+        if kind in ("pause", "resume", "session_started", "restart"):
+            return False
+        if kind == "action" and event.get("name") == "action_clarify" and seen_user:
+            clarified = True
+        if kind == "user":
+            if seen_user:
+                intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
+                return clarified and intent == "nlu_fallback"
+            seen_user = True
+    return False
 
 
 class ActionGreet(Action):

@@ -152,8 +152,11 @@ def fallback(text: str, timestamp: float) -> dict:
 def test_misunderstood_twice_in_a_row_goes_to_a_person(monkeypatch):
     monkeypatch.setenv("HANDOFF_QUEUE", "on")
     once = [fallback("blorp", 1)]
-    twice = [fallback("blorp", 1), {"event": "bot", "text": "Sorry?", "timestamp": 2}, fallback("zzzt", 3)]
+    clarified = [{"event": "action", "name": "action_clarify"}, {"event": "bot", "text": "Sorry?", "timestamp": 2}]
+    twice = [fallback("blorp", 1), *clarified, fallback("zzzt", 3)]
     assert not misunderstood_before(once) and misunderstood_before(twice)
+    assert not misunderstood_before([fallback("to the agent", 1), {"event": "resume"}, fallback("zzzt", 3)])
+    assert not misunderstood_before([fallback("blorp", 1), fallback("zzzt", 3)]), "the bot never said it"
     _, first = run(ActionClarify(), hand_over_tracker(text="blorp", intent="nlu_fallback", events=once))
     assert "queue" not in texts(first)
     events, second = run(ActionClarify(), hand_over_tracker(text="zzzt", intent="nlu_fallback", events=twice))

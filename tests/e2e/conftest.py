@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ import pytest
 import requests
 
 from tests.support.mock_platforms import PlatformMock
-from tests.support.stack import ROOT, free_port, running_stack, wait_for  # noqa: F401 (re-exported)
+from tests.support.stack import ROOT, free_port, running_stack, wait_for
 
 MODEL = ROOT / "models" / "current.tar.gz"
 IDENTITY_SECRET = "e2e-identity-secret-0123456789-abcdefghijklmnop"
@@ -125,3 +126,54 @@ def chat(stack) -> Conversation:
 def fresh_demo_data(stack) -> None:
     """Each conversation starts from docs/product.md §3's demo data."""
     stack.store().reset()
+
+
+# --- the agent console (console/, issue 14) ---------------------------------------------------
+
+CONSOLE_SESSION_SECRET = "e2e-console-session-secret-0123456789abcdef"
+CONSOLE_AGENTS = {"alice": ("Alice Martin", "alice-e2e-password"), "bob": ("Bob Chen", "bob-e2e-password")}
+
+
+class Console:
+    """The agent console running against the stack: its address and the test agents."""
+
+    def __init__(self, url: str, agents: dict[str, tuple[str, str]], log: Path) -> None:
+        self.url = url
+        self.names = {username: name for username, (name, _) in agents.items()}
+        self.passwords = {username: password for username, (_, password) in agents.items()}
+        self.log = log
+
+
+@contextmanager
+def console_for(stack: Stack, work: Path) -> Iterator[Console]:
+    """`python -m console.server` on a free port against the stack's Rasa and order database,
+    with two agents, alice and bob."""
+    import subprocess
+    import sys
+
+    from console.accounts import MIN_ITERATIONS, entry_for
+
+    entries = ";".join(
+        entry_for(username, name, password, MIN_ITERATIONS) for username, (name, password) in CONSOLE_AGENTS.items()
+    )
+    env = {**stack.env, "SUPPORT_AGENTS": entries, "CONSOLE_SESSION_SECRET": CONSOLE_SESSION_SECRET}
+    port = free_port()
+    log = work / "console.log"
+    command = [sys.executable, "-m", "console.server", "--port", str(port), "--rasa-url", stack.rasa_url]
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for(f"{url}/health", process, log, timeout=60)
+        yield Console(url, CONSOLE_AGENTS, log)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@pytest.fixture(scope="session")
+def console(stack, tmp_path_factory) -> Iterator[Console]:
+    with console_for(stack, tmp_path_factory.mktemp("console")) as running:
+        yield running

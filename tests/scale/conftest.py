@@ -82,6 +82,8 @@ def cluster(tmp_path_factory) -> Iterator[Cluster]:
             "REDIS_PORT": str(redis.port),
             "REDIS_DB": "0",
             "REST_CHANNEL_TOKEN": REST_TOKEN,
+            # The handoff queue, in the order database both action servers share.
+            "HANDOFF_QUEUE": "on",
         }
     )
     cluster = Cluster(work, postgres, redis, nginx, env, rasa_ports, action_ports)

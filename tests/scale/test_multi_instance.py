@@ -152,6 +152,22 @@ def test_lock_store_issues_unique_tickets_across_servers(cluster):
     assert stores[0].get_lock(conversation) is None
 
 
+def test_a_handoff_holds_on_both_servers(cluster):
+    """The pause is in the shared tracker store, the queue in the shared order database: a
+    buyer waiting for a person gets no bot answer from either server, and is queued once."""
+    from actions.demo_data import open_handoff_store
+
+    sender = f"handoff-{uuid.uuid4().hex[:8]}"
+    first, second = cluster.rasa_urls
+    say(first, sender, "I want to cancel my order")
+    assert "queue" in say(second, sender, "I want to talk to a person")
+    assert say(first, sender, "hello? is anyone there?") == ""
+    assert say(second, sender, "I want to talk to a person") == "", "no second entry, no bot answer"
+    queue = open_handoff_store(cluster.env["ORDER_DB_PATH"])
+    assert [entry["conversation_id"] for entry in queue.queue()].count(sender) == 1
+    assert user_texts(cluster, sender)[-2:] == ["hello? is anyone there?", "I want to talk to a person"]
+
+
 def test_rasa_server_restart_between_turns(cluster):
     (order,) = seed_orders(cluster, 1, "830000000000")
     sender = f"scale-restart-{uuid.uuid4().hex[:8]}"

@@ -1,0 +1,92 @@
+"""Issue 14's "done when", in Chromium with two browser contexts: a buyer on the chat page asks
+for a person; an agent in the console sees the summary, claims the conversation and replies;
+the buyer reads it and answers while the bot stays silent; the agent hands back and the bot
+answers again. Screenshots of both sides go to test-artifacts/."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import expect, sync_playwright
+
+from tests.e2e.conftest import ROOT, console_for, free_port, wait_for
+from tests.e2e.test_chat_page import ARTIFACTS, BROWSER_ARGS, bot_texts, local_only_context, reply_to, wait_for_bot
+from tests.e2e.test_handoff import fresh_demo_data, helpdesk, queue, queue_stack  # noqa: F401 (fixtures)
+
+
+@pytest.fixture(scope="module")
+def queue_console(queue_stack, tmp_path_factory):  # noqa: F811
+    with console_for(queue_stack, tmp_path_factory.mktemp("queue-console")) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def queue_page(queue_stack, tmp_path_factory) -> Iterator[str]:  # noqa: F811
+    port = free_port()
+    log = tmp_path_factory.mktemp("queue-web") / "web.log"
+    command = [sys.executable, "scripts/serve_web.py", "--port", str(port), "--rasa-url", queue_stack.rasa_url]
+    server = subprocess.Popen(command, cwd=ROOT, env=queue_stack.env, stdout=log.open("w"), stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for(url, server, log, timeout=60)
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+
+
+def test_a_buyer_and_an_agent_talk_and_the_agent_hands_back(queue_stack, queue_console, queue_page):  # noqa: F811
+    ARTIFACTS.mkdir(exist_ok=True)
+    blocked: list[str] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=BROWSER_ARGS)
+        buyer = local_only_context(browser, blocked).new_page()
+        agent = local_only_context(browser, blocked, viewport={"width": 1280, "height": 860}).new_page()
+
+        buyer.goto(queue_page)
+        buyer.get_by_role("button", name="Sign in as Alex Buyer (demo)").click()
+        expect(buyer.get_by_test_id("account")).to_contain_text("Signed in", timeout=30000)
+        buyer.get_by_label("Open the order assistant").click()
+        reply_to(buyer, "cancel 8100000000000002, I changed my mind", "Shall I send the cancellation request")
+        asked = time.monotonic()
+        reply_to(buyer, "I want to talk to a person", "number 1 in the queue")
+
+        agent.goto(queue_console.url)
+        agent.get_by_label("Username").fill("alice")
+        agent.get_by_label("Password").fill(queue_console.passwords["alice"])
+        agent.get_by_test_id("sign-in").click()
+        item = agent.get_by_test_id("queue-item").first
+        expect(item).to_be_visible(timeout=30000)
+        in_console = time.monotonic() - asked
+        item.click()
+        summary = agent.get_by_test_id("summary")
+        expect(summary).to_contain_text("Alex Buyer", timeout=15000)
+        expect(summary).to_contain_text("8100000000000002")
+        expect(summary).to_contain_text("Bluetooth earbuds")
+        expect(agent.get_by_test_id("transcript")).to_contain_text("I changed my mind")
+
+        agent.get_by_test_id("claim").click()
+        wait_for_bot(buyer, "Alice Martin from customer support has joined")
+        agent.get_by_label("Reply to the buyer").fill("Hi Alex, I'm Alice. I can see order 8100000000000002.")
+        agent.get_by_test_id("send").click()
+        wait_for_bot(buyer, "I'm Alice")
+
+        bubbles = len(bot_texts(buyer))
+        buyer.get_by_label("Message").fill("thanks Alice, please cancel it for me")
+        buyer.get_by_role("button", name="Send").click()
+        expect(agent.get_by_test_id("transcript")).to_contain_text("please cancel it for me", timeout=15000)
+        buyer.wait_for_timeout(2000)
+        assert len(bot_texts(buyer)) == bubbles, "the bot says nothing while the agent holds the conversation"
+        agent.screenshot(path=str(ARTIFACTS / "console-conversation.png"))
+        buyer.screenshot(path=str(ARTIFACTS / "chat-with-agent.png"))
+
+        agent.get_by_test_id("hand-back").click()
+        wait_for_bot(buyer, "handed you back to me")
+        reply_to(buyer, "where is order 8100000000000003", "Phone case")
+        browser.close()
+    assert blocked == [], f"a page tried to reach the outside: {blocked}"
+    print(f"\nbuyer's request to the queue entry shown in the console: {in_console:.1f} s")
