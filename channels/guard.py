@@ -106,6 +106,17 @@ async def handed_to_a_person(sender_id: str) -> bool:
     return bool(tracker is not None and tracker.is_paused())
 
 
+async def waiting_for_agent(channel: OutputChannel, recipient_id: str) -> None:
+    """Tell a channel that can show it (the chat page) that the message went to a person."""
+    notify = getattr(channel, "waiting_for_agent", None)
+    if notify is None:
+        return
+    try:
+        await notify(recipient_id)
+    except Exception:
+        logger.exception("could not tell the page that an agent holds the conversation")
+
+
 def answer_always(on_new_message: OnNewMessage, limit: int | None = None) -> OnNewMessage:
     limit = limit or max_message_chars()
     too_long = render(say("channel.too_long", limit=limit))
@@ -124,8 +135,11 @@ def answer_always(on_new_message: OnNewMessage, limit: int | None = None) -> OnN
         except Exception:
             logger.exception("handling a message failed; the buyer is asked to try again")
         finally:
-            if counter.sent == 0 and not await handed_to_a_person(message.sender_id):
-                await tell(counter.inner, message.sender_id, TRY_AGAIN)
+            if counter.sent == 0:
+                if await handed_to_a_person(message.sender_id):
+                    await waiting_for_agent(counter.inner, message.sender_id)
+                else:
+                    await tell(counter.inner, message.sender_id, TRY_AGAIN)
         return None
 
     return handler

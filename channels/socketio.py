@@ -35,6 +35,7 @@ logger = logging.getLogger(__name__)
 
 SESSION_SECRET_ENV = "SOCKETIO_SESSION_SECRET"
 MAX_FRAME_BYTES = 64 * 1024
+AGENT_HOLDS_EVENT = "agent_holds_conversation"
 _SESSION_ID = re.compile(r"^[0-9a-f]{64}$")
 
 
@@ -63,6 +64,14 @@ def is_issued(secret: bytes, session_id: object) -> bool:
     if not isinstance(session_id, str) or not _SESSION_ID.match(session_id):
         return False
     return hmac.compare_digest(_signature(secret, session_id[:32]), session_id[32:])
+
+
+class ChatPageOutput(SocketIOOutput):
+    """Rasa's socket.io output, which can also tell the page that a person holds the
+    conversation (actions/handoff.py): the page then shows no "typing" dots for the bot."""
+
+    async def waiting_for_agent(self, recipient_id: str) -> None:
+        await self.sio.emit(AGENT_HOLDS_EVENT, {}, room=recipient_id)
 
 
 class PersistentSocketIOInput(SocketIOInput):
@@ -107,7 +116,7 @@ class PersistentSocketIOInput(SocketIOInput):
             await handle(
                 UserMessage(
                     text if isinstance(text, str) else "",
-                    SocketIOOutput(sio, self.bot_message_evt),
+                    ChatPageOutput(sio, self.bot_message_evt),
                     bound if self.session_persistence else sid,
                     input_channel=self.name(),
                     metadata=metadata if isinstance(metadata, dict) else {},

@@ -21,6 +21,22 @@ if [ -z "${CUSTOMER_IDENTITY_SECRET:-}" ]; then
   CUSTOMER_IDENTITY_SECRET=$("$VENV/bin/python" -c 'import secrets; print(secrets.token_urlsafe(48))')
 fi
 export CUSTOMER_IDENTITY_SECRET
+# The agent console (web mode, console/ on :$CONSOLE_PORT): the bot hands conversations to its
+# queue (HANDOFF_QUEUE), the console reaches Rasa's HTTP API with a per-run token, and a demo
+# agent with a per-run password signs in unless SUPPORT_AGENTS names the team's (README,
+# "The agent console"). The terminal chat cannot receive an agent's reply: no queue there.
+CONSOLE_PORT=${CONSOLE_PORT:-8090}
+new_secret() { "$VENV/bin/python" -c 'import secrets; print(secrets.token_urlsafe(36))'; }
+if [ "$mode" = web ]; then
+  export HANDOFF_QUEUE=${HANDOFF_QUEUE:-on}
+  export RASA_API_TOKEN=${RASA_API_TOKEN:-$(new_secret)}
+  export CONSOLE_SESSION_SECRET=${CONSOLE_SESSION_SECRET:-$(new_secret)}
+  if [ -z "${SUPPORT_AGENTS:-}" ]; then
+    DEMO_AGENT_PASSWORD=$(new_secret | cut -c1-16)
+    SUPPORT_AGENTS=$(printf '%s' "$DEMO_AGENT_PASSWORD" | "$VENV/bin/python" -m console.accounts add agent "Demo Agent" --password-stdin)
+  fi
+  export SUPPORT_AGENTS
+fi
 mkdir -p var
 ENDPOINTS=endpoints.yml
 if [ "$ACTIONS_PORT" != 5055 ]; then  # endpoints.yml names the standard port
@@ -50,11 +66,20 @@ case "$mode" in
     "$VENV/bin/rasa" shell --model models/current.tar.gz --endpoints "$ENDPOINTS" ;;
   web)
     "$VENV/bin/rasa" run --model models/current.tar.gz --endpoints "$ENDPOINTS" \
-      --credentials credentials.yml --port "$RASA_PORT" \
+      --credentials credentials.yml --port "$RASA_PORT" --enable-api --auth-token "$RASA_API_TOKEN" \
       --cors "http://localhost:$WEB_PORT" --cors "http://127.0.0.1:$WEB_PORT" > var/rasa.log 2>&1 &
     pids+=($!)
     wait_for "http://localhost:$RASA_PORT/" "${pids[-1]}" var/rasa.log
     echo "Rasa server up on :$RASA_PORT (log: var/rasa.log)"
+    "$VENV/bin/python" -m console.server --port "$CONSOLE_PORT" --rasa-url "http://localhost:$RASA_PORT" \
+      > var/console.log 2>&1 &
+    pids+=($!)
+    wait_for "http://localhost:$CONSOLE_PORT/health" "${pids[-1]}" var/console.log
+    if [ -n "${DEMO_AGENT_PASSWORD:-}" ]; then
+      echo "Agent console on http://localhost:$CONSOLE_PORT: sign in as agent / $DEMO_AGENT_PASSWORD (this run only)"
+    else
+      echo "Agent console on http://localhost:$CONSOLE_PORT (agents from SUPPORT_AGENTS)"
+    fi
     "$VENV/bin/python" scripts/serve_web.py --port "$WEB_PORT" --rasa-url "http://localhost:$RASA_PORT" &
     pids+=($!)
     echo "Open http://localhost:$WEB_PORT to chat. For a terminal chat: make shell. Ctrl-C stops all."

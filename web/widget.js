@@ -306,6 +306,8 @@
     });
     socket.on("disconnect", function () { status.textContent = "reconnecting…"; });
     socket.on("connect_error", function () { status.textContent = "offline — retrying…"; });
+    // The message went to a support agent (the bot is paused): no "typing" dots for the bot.
+    socket.on("agent_holds_conversation", function () { showTyping(false); });
     socket.on("bot_uttered", function (message) {
       showTyping(false);
       var buttons = (message.quick_replies || message.buttons || []).map(function (b) {

@@ -235,13 +235,14 @@ def test_make_run_signs_the_demo_buyer_in_out_of_the_box(browser_page, tmp_path)
     """Issue 13, item 6. Old: `scripts/run.sh web` (what `make run` starts) set no
     CUSTOMER_IDENTITY_SECRET, so /api/session answered 403 and the header said "Sign-in is
     not enabled on this server". Now it makes one per run for the page and the action server."""
-    rasa_port, actions_port, web_port = free_port(), free_port(), free_port()
-    unset = {"CUSTOMER_IDENTITY_SECRET", "ACTION_SERVER_TOKEN"}
-    env = {key: value for key, value in os.environ.items() if key not in unset}
+    rasa_port, actions_port, web_port, console_port = free_port(), free_port(), free_port(), free_port()
+    unset = {"CUSTOMER_IDENTITY_SECRET", "ACTION_SERVER_TOKEN", "SUPPORT_AGENTS", "CONSOLE_SESSION_SECRET"}
+    env = {key: value for key, value in os.environ.items() if key not in unset | {"HANDOFF_QUEUE", "RASA_API_TOKEN"}}
     env.update(
         RASA_PORT=str(rasa_port),
         ACTIONS_PORT=str(actions_port),
         WEB_PORT=str(web_port),
+        CONSOLE_PORT=str(console_port),
         ORDER_DB_PATH=str(tmp_path / "orders.db"),
     )
     log = tmp_path / "run.log"
@@ -274,6 +275,20 @@ def test_make_run_signs_the_demo_buyer_in_out_of_the_box(browser_page, tmp_path)
         assert "Power bank" in text, text
         page.get_by_role("button", name="Sign out").click()
         expect(page.get_by_test_id("account")).to_have_text("Not signed in")
+
+        # Issue 14: the same run starts the agent console with a demo agent, and hands over.
+        password = re.search(r"sign in as agent / (\S+)", log.read_text())[1]
+        console = f"http://localhost:{console_port}"
+        login = {"username": "agent", "password": password}
+        signed = requests.post(f"{console}/api/login", json=login, headers={"Origin": console}, timeout=30)
+        assert signed.status_code == 200, signed.text
+        type_message(page, "I want to talk to a person")
+        wait_for_bot(page, "in the queue")
+        queue = requests.get(f"{console}/api/queue", cookies=signed.cookies, timeout=30).json()
+        assert len(queue["queue"]) == 1, queue
+        assert requests.get(f"{console}/api/queue", timeout=30).status_code == 401
+        rasa_api = requests.get(f"http://localhost:{rasa_port}/conversations/x/tracker", timeout=30)
+        assert rasa_api.status_code == 401, "Rasa's HTTP API needs the run's token"
     finally:
         os.killpg(run.pid, signal.SIGTERM)
         try:

@@ -15,6 +15,7 @@ from playwright.sync_api import expect, sync_playwright
 
 from tests.e2e.conftest import ROOT, console_for, free_port, wait_for
 from tests.e2e.test_chat_page import ARTIFACTS, BROWSER_ARGS, bot_texts, local_only_context, reply_to, wait_for_bot
+from tests.e2e.test_chat_page_a11y import AXE, WCAG_21_AA
 from tests.e2e.test_handoff import fresh_demo_data, helpdesk, queue, queue_stack  # noqa: F401 (fixtures)
 
 
@@ -37,6 +38,23 @@ def queue_page(queue_stack, tmp_path_factory) -> Iterator[str]:  # noqa: F811
     finally:
         server.terminate()
         server.wait(timeout=20)
+
+
+def console_axe_violations(browser, blocked: list[str], console) -> list[str]:
+    """axe-core (WCAG 2.1 AA) on the console with a conversation open, as a second agent sees
+    it. axe needs `new Function`, which the console's CSP forbids: this context bypasses it."""
+    page = local_only_context(browser, blocked, bypass_csp=True, viewport={"width": 1280, "height": 860}).new_page()
+    page.goto(console.url)
+    page.get_by_label("Username").fill("bob")
+    page.get_by_label("Password").fill(console.passwords["bob"])
+    page.get_by_test_id("sign-in").click()
+    page.get_by_test_id("queue-item").first.click()
+    expect(page.get_by_test_id("summary")).to_contain_text("Alex Buyer", timeout=15000)
+    page.add_script_tag(path=str(AXE))
+    results = page.evaluate(
+        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']})", WCAG_21_AA
+    )
+    return [f"{v['id']}: {v['help']} at {[n['target'] for n in v['nodes']][:5]}" for v in results["violations"]]
 
 
 def test_a_buyer_and_an_agent_talk_and_the_agent_hands_back(queue_stack, queue_console, queue_page):  # noqa: F811
@@ -81,12 +99,17 @@ def test_a_buyer_and_an_agent_talk_and_the_agent_hands_back(queue_stack, queue_c
         expect(agent.get_by_test_id("transcript")).to_contain_text("please cancel it for me", timeout=15000)
         buyer.wait_for_timeout(2000)
         assert len(bot_texts(buyer)) == bubbles, "the bot says nothing while the agent holds the conversation"
-        agent.screenshot(path=str(ARTIFACTS / "console-conversation.png"))
+        assert buyer.locator("[data-testid=typing]").count() == 0, "no 'typing' dots for a bot that will not answer"
+        agent.get_by_test_id("conversation-heading").scroll_into_view_if_needed()
+        agent.screenshot(path=str(ARTIFACTS / "console-conversation.png"), full_page=True)
         buyer.screenshot(path=str(ARTIFACTS / "chat-with-agent.png"))
+
+        axe_violations = console_axe_violations(browser, blocked, queue_console)
 
         agent.get_by_test_id("hand-back").click()
         wait_for_bot(buyer, "handed you back to me")
         reply_to(buyer, "where is order 8100000000000003", "Phone case")
         browser.close()
     assert blocked == [], f"a page tried to reach the outside: {blocked}"
+    assert axe_violations == [], "\n".join(axe_violations)
     print(f"\nbuyer's request to the queue entry shown in the console: {in_console:.1f} s")
