@@ -13,7 +13,8 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from tests.e2e.conftest import ROOT, console_for, free_port, wait_for
+from actions.identity import sign_customer_token
+from tests.e2e.conftest import IDENTITY_SECRET, ROOT, Conversation, console_for, free_port, wait_for
 from tests.e2e.test_chat_page import ARTIFACTS, BROWSER_ARGS, bot_texts, local_only_context, reply_to, wait_for_bot
 from tests.e2e.test_chat_page_a11y import AXE, WCAG_21_AA
 from tests.e2e.test_handoff import fresh_demo_data, helpdesk, queue, queue_stack  # noqa: F401 (fixtures)
@@ -113,3 +114,44 @@ def test_a_buyer_and_an_agent_talk_and_the_agent_hands_back(queue_stack, queue_c
     assert blocked == [], f"a page tried to reach the outside: {blocked}"
     assert axe_violations == [], "\n".join(axe_violations)
     print(f"\nbuyer's request to the queue entry shown in the console: {in_console:.1f} s")
+
+
+def tab_to(page, test_id: str, limit: int = 40) -> None:
+    """Press Tab until the element with this test id has the focus, as a keyboard user would."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if page.evaluate("() => document.activeElement && document.activeElement.dataset.testid") == test_id:
+            return
+    raise AssertionError(f"Tab never reached {test_id!r}")
+
+
+def test_an_agent_works_the_queue_with_the_keyboard_alone(queue_stack, queue_console):  # noqa: F811
+    chat = Conversation(queue_stack, metadata={"customer_token": sign_customer_token("C1", IDENTITY_SECRET)})
+    assert "queue" in chat.say("I want to talk to a person")
+    blocked: list[str] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=BROWSER_ARGS)
+        page = local_only_context(browser, blocked).new_page()
+        page.goto(queue_console.url)
+        expect(page.get_by_label("Username")).to_be_focused()
+        page.keyboard.type("bob")
+        page.keyboard.press("Tab")
+        page.keyboard.type(queue_console.passwords["bob"])
+        page.keyboard.press("Enter")
+        expect(page.get_by_test_id("queue-item").first).to_be_visible(timeout=30000)
+        tab_to(page, "queue-item")
+        page.keyboard.press("Enter")
+        expect(page.get_by_test_id("summary")).to_contain_text("Alex Buyer", timeout=15000)
+        tab_to(page, "claim")
+        page.keyboard.press("Enter")
+        expect(page.get_by_label("Reply to the buyer")).to_be_focused(timeout=15000)
+        page.keyboard.type("Hello, this is Bob from support.")
+        page.keyboard.press("Control+Enter")
+        expect(page.get_by_test_id("transcript")).to_contain_text("this is Bob from support", timeout=15000)
+        tab_to(page, "close")
+        page.keyboard.press("Enter")
+        expect(page.get_by_test_id("conversation-state")).to_contain_text("losed", timeout=15000)
+        browser.close()
+    assert blocked == []
+    texts = [event.get("text") for event in queue_stack.tracker(chat.sender)["events"] if event["event"] == "bot"]
+    assert "Hello, this is Bob from support." in texts and any("closed this conversation" in t for t in texts)
