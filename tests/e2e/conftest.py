@@ -63,11 +63,12 @@ class Stack:
         return open_demo_store(self.db_path)
 
 
-@pytest.fixture(scope="session")
-def stack(tmp_path_factory) -> Iterator[Stack]:
+@contextmanager
+def stack_with(work: Path, settings: dict[str, str] | None = None) -> Iterator[Stack]:
+    """The action server and the Rasa server with the trained model, a fresh order database
+    and the platform mocks; `settings` adds to (or overrides) their environment."""
     if not MODEL.exists():
         pytest.fail(f"no trained model at {MODEL}: run `make train` first")
-    work = tmp_path_factory.mktemp("stack")
     db_path = work / "orders.db"
     platforms = PlatformMock()
     env = dict(
@@ -78,12 +79,19 @@ def stack(tmp_path_factory) -> Iterator[Stack]:
         FACEBOOK_GRAPH_URL=f"{platforms.url}/fb",
         CALLBACK_URL=f"{platforms.url}/callback",
         **CHANNEL_SECRETS,
+        **(settings or {}),
     )
     try:
         with running_stack(MODEL, work, env, ("--enable-api", "--cors", "*")) as running:
             yield Stack(running.rasa_url, db_path, {**os.environ, **env}, platforms, running.actions_url)
     finally:
         platforms.close()
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory) -> Iterator[Stack]:
+    with stack_with(tmp_path_factory.mktemp("stack")) as running:
+        yield running
 
 
 class Conversation:

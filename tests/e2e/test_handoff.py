@@ -5,7 +5,6 @@ on a local port. The rest of the e2e suite runs with the queue off, the default 
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections.abc import Iterator
 
@@ -15,10 +14,8 @@ import requests
 from actions.demo_data import open_handoff_store
 from actions.identity import sign_customer_token
 from actions.webhook import signature
-from tests.e2e.conftest import CHANNEL_SECRETS, IDENTITY_SECRET, MODEL, Conversation, Stack
+from tests.e2e.conftest import IDENTITY_SECRET, Conversation, Stack, stack_with
 from tests.support.helpdesk import Helpdesk
-from tests.support.mock_platforms import PlatformMock
-from tests.support.stack import running_stack
 
 WEBHOOK_SECRET = "e2e-helpdesk-webhook-secret-0123456789"
 
@@ -32,23 +29,9 @@ def helpdesk() -> Iterator[Helpdesk]:
 
 @pytest.fixture(scope="module")
 def queue_stack(tmp_path_factory, helpdesk) -> Iterator[Stack]:
-    work = tmp_path_factory.mktemp("queue-stack")
-    db_path = work / "orders.db"
-    platforms = PlatformMock()
-    env = dict(
-        ORDER_DB_PATH=str(db_path),
-        CUSTOMER_IDENTITY_SECRET=IDENTITY_SECRET,
-        HANDOFF_QUEUE="on",
-        HANDOFF_WEBHOOK_URL=helpdesk.url,
-        HANDOFF_WEBHOOK_SECRET=WEBHOOK_SECRET,
-        TELEGRAM_API_URL=platforms.url,
-        **CHANNEL_SECRETS,
-    )
-    try:
-        with running_stack(MODEL, work, env, ("--enable-api", "--cors", "*")) as running:
-            yield Stack(running.rasa_url, db_path, {**os.environ, **env}, platforms, running.actions_url)
-    finally:
-        platforms.close()
+    settings = {"HANDOFF_QUEUE": "on", "HANDOFF_WEBHOOK_URL": helpdesk.url, "HANDOFF_WEBHOOK_SECRET": WEBHOOK_SECRET}
+    with stack_with(tmp_path_factory.mktemp("queue-stack"), settings) as running:
+        yield running
 
 
 @pytest.fixture(autouse=True)
