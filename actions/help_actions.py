@@ -69,6 +69,23 @@ class ActionAnswerPolicy(Action):
         return []
 
 
+class ActionHowToCancel(Action):
+    """The steps to cancel on the website. With an order number in the same message ("I don't
+    know how to cancel purchase 8100…"), the buyer wants it done: the steps, then the
+    cancellation itself, through the order form."""
+
+    def name(self) -> str:
+        return "action_how_to_cancel"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        dispatcher.utter_message(response="utter_how_to_cancel")
+        number = identity.normalise_order_id(view_of(tracker).text)
+        if number is None:
+            return []
+        utter(dispatcher, say("howto.doing_it", order_id=number))
+        return [SlotSet("order_id", number), SlotSet("goal", Goal.CANCEL.value), FollowupAction("order_form")]
+
+
 class ActionHumanHandoff(Action):
     """Hand over to a person and stop whatever form was running."""
 

@@ -268,6 +268,7 @@ MESSAGES: dict[str, str] = {
     "handoff.about_order": " about order {order_id}",
     "handoff.hint": "To talk to someone{about}, contact AliExpress customer service through Help Center → Online "
     "Service, open at any time.",
+    "howto.doing_it": "You gave me order {order_id}, so let's cancel it together now.",
     "clarify.reasons": "Just to be sure I understood — which of these fits best?",
     "clarify.unknown": "Sorry, I didn't quite get that. Could you say it another way?",
     # --- the channels --------------------------------------------------------------------------------

@@ -514,3 +514,16 @@ def test_an_unsure_message_with_an_order_number_starts_the_form_with_it():
     assert messages == []
     assert slots_of(events) == {"order_id": "8100000000000003", "goal": "status"}
     assert events[-1] == {"event": "followup", "name": "order_form", "timestamp": events[-1].get("timestamp")}
+
+
+def test_how_to_cancel_with_an_order_number_gives_the_steps_and_does_it():
+    from actions.help_actions import ActionHowToCancel
+
+    events, messages = run(
+        ActionHowToCancel(), make_tracker(text="I don't know how to cancel purchase 8100 0000 0000 0003")
+    )
+    assert messages[0]["response"] == "utter_how_to_cancel" and "8100000000000003" in texts(messages)
+    assert slots_of(events) == {"order_id": "8100000000000003", "goal": "cancel"}
+    assert events[-1]["name"] == "order_form"
+    events, messages = run(ActionHowToCancel(), make_tracker(text="how do I cancel an order on the app?"))
+    assert events == [] and [m["response"] for m in messages] == ["utter_how_to_cancel"]
