@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))  # the pipeline's own components (addons.spelling)
+sys.path.insert(0, str(ROOT))  # custom pipeline components, should config.yml name any
 RESULTS = ROOT / "results"
 HELDOUT = ROOT / "tests" / "nlu_heldout.yml"
 # The second blind set: other companies' customers' phrasing, by family, with off-topic
