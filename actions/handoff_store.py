@@ -132,13 +132,15 @@ class HandoffStore(SqliteFile):
             )
             return cursor.rowcount == 1
 
-    def withdraw(self, conversation_id: str) -> None:
-        """The buyer ended the chat: a waiting entry leaves the queue (closed, unclaimed)."""
+    def withdraw(self, conversation_id: str) -> bool:
+        """The buyer ended the chat: its live entry is closed (the console shows it ended), so
+        no agent answers a chat nobody reads. Whether there was one."""
         with self._write() as db:
-            db.execute(
-                "update handoffs set state = ?, ended_at = ? where conversation_id = ? and state = ?",
-                [HandoffState.CLOSED.value, to_text(self.clock()), conversation_id, HandoffState.WAITING.value],
+            cursor = db.execute(
+                "update handoffs set state = ?, ended_at = ? where conversation_id = ? and state in (?, ?)",
+                [HandoffState.CLOSED.value, to_text(self.clock()), conversation_id, *LIVE],
             )
+            return cursor.rowcount > 0
 
     # --- who is at the desk ---------------------------------------------------------------
 

@@ -8,7 +8,15 @@ from __future__ import annotations
 import logging
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ActiveLoop, ConversationPaused, EventType, FollowupAction, SlotSet
+from rasa_sdk.events import (
+    ActionExecuted,
+    ActiveLoop,
+    ConversationPaused,
+    EventType,
+    FollowupAction,
+    Restarted,
+    SlotSet,
+)
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -69,6 +77,22 @@ class ActionAnswerPolicy(Action):
         return []
 
 
+class ActionRestart(Action):
+    """The buyer ended the chat ("End chat" on the page): everything is forgotten, as Rasa's
+    own restart does, and a request for a person leaves the queue. Rasa lets a restart
+    through even while the bot is paused for an agent, so this is the way out."""
+
+    def name(self) -> str:
+        return "action_restart"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        try:
+            await off_loop(lambda service: service.handoffs.withdraw(tracker.sender_id))
+        except StoreUnavailable:
+            logger.exception("could not take an ended chat out of the handoff queue")
+        return [Restarted()]
+
+
 class ActionHowToCancel(Action):
     """The steps to cancel on the website. With an order number in the same message ("I don't
     know how to cancel purchase 8100…"), the buyer wants it done: the steps, then the
@@ -111,7 +135,10 @@ async def hand_over(dispatcher: CollectingDispatcher, tracker: Tracker, trigger:
             logger.exception("the handoff queue is unavailable; the buyer is told where to find a person")
         else:
             utter(dispatcher, queued.message)
-            return [*stop_form, ConversationPaused()]
+            # Listening, though paused: Rasa's rules (a restart, and after the hand-back any
+            # rule) start from a user message that follows `action_listen`, and a paused
+            # conversation would otherwise never get one.
+            return [*stop_form, ConversationPaused(), ActionExecuted("action_listen")]
     about = say("handoff.about_order", order_id=view.order_id) if view.order_id else ""
     dispatcher.utter_message(text=render(say("handoff.not_here")) + " " + human_support_hint(about))
     return stop_form

@@ -169,3 +169,14 @@ def test_unreadable_hours_in_the_environment_leave_the_queue_open():
     assert SupportHours.from_env({"SUPPORT_HOURS": "weekdays"}) is None
     assert SupportHours.from_env({"SUPPORT_HOURS": "Mon-Fri 09:00-17:00", "SUPPORT_TIMEZONE": "Mars/Base"}) is None
     assert SupportHours.from_env({}) is None
+
+
+def test_ending_the_chat_takes_it_out_of_the_queue(monkeypatch):
+    from actions.help_actions import ActionRestart
+
+    monkeypatch.setenv("HANDOFF_QUEUE", "on")
+    run(ActionHumanHandoff(), hand_over_tracker())
+    events, messages = run(ActionRestart(), hand_over_tracker(text="/restart", intent="restart"))
+    assert events == [{"event": "restart", "timestamp": None}] and messages == []
+    assert get_service().handoffs.live_handoff("buyer-42") is None
+    assert get_service().handoffs.queue() == []

@@ -319,9 +319,11 @@
       render(entry, true);
     });
 
-    // Ends the conversation on the server (a new session clears what was proven) and here.
+    // Ends the conversation on the server (a restart forgets what was proven and takes a
+    // request for a person out of the queue; Rasa lets it through while an agent holds the
+    // conversation, which it does not do for a new session) and here.
     function endChat() {
-      if (socket.connected && state.sessionId) emit("/session_start");
+      if (socket.connected && state.sessionId) emit("/restart");
       window.sessionStorage.removeItem(STORE_KEY);
       state = freshState(state.open);
       queue = [];

@@ -120,3 +120,14 @@ def test_the_agent_hands_back_and_the_bot_answers_again(queue_stack):
     back = [{"event": "resume"}, {"event": "action", "name": "action_listen"}]  # as the console hands back
     requests.post(events, json=back, timeout=30).raise_for_status()
     assert "Phone case" in chat.say("where is order 8100000000000003"), "the bot answers again"
+
+
+def test_ending_the_chat_while_waiting_leaves_the_queue_and_the_bot_answers_again(queue_stack):
+    """The page's "End chat" sends /restart: Rasa lets it through while paused (it ignores a new session)."""
+    chat = signed_in(queue_stack)
+    chat.say("I want to talk to a person")
+    assert queue(queue_stack).live_handoff(chat.sender) is not None
+    chat.say("/restart")
+    assert queue(queue_stack).live_handoff(chat.sender) is None
+    assert not queue_stack.tracker(chat.sender)["paused"]
+    assert "Phone case" in chat.say("where is order 8100000000000003")
