@@ -198,6 +198,7 @@ MESSAGES: dict[str, str] = {
     # "ask them to pack it well", "ask them if they can ship it before Christmas", as put to the seller
     "seller_words.ask_to": "Could you please {clause}?",
     "seller_words.ask_whether": "Could you tell me {how} {clause}?",
+    "seller_words.ask_for": "I would like to ask for {thing}.",
     "seller_words.kept": "OK, the message stays as it was.",
     "seller_words.nothing_sent": "OK, I haven't sent anything to the seller.",
     "seller_words.empty": "I didn't find any words to send. Please type your message to the seller.",

@@ -79,8 +79,20 @@ NO_WORDS = BuyerWords()
 
 # --- reading what the buyer dictates ------------------------------------------------------------
 
-_LEAD = r"^(?:(?:ok(?:ay)?|and|also|please|pls|plz|can you|could you|would you|then)[,\s]+)*"
-_SELLER = r"(?:him|her|them|the (?:seller|store|shop|vendor|merchant))"
+_LEAD = (
+    r"^(?:(?:ok(?:ay)?|and|also|please|pls|plz|kindly|can (?:you|u)|could (?:you|u)|would (?:you|u)|then"
+    r"|i (?:need|want|would like|'d like) to|i wanna|i'd like to)[,\s]+)*"
+)
+# "the seller", "seller", "the shop owner", "them"; "for me" after it changes nothing.
+_SELLER = r"(?:him|her|them|(?:the\s+)?(?:seller|store|shop|vendor|merchant)(?:\s+owner)?)(?:\s+for\s+me)?"
+# "contact the shop and ask …", "check with the seller whether …": the request leads to a question.
+_REACH = (
+    r"(?:(?:contact|message|msg|ping|write\s+to|reach\s+out\s+to|get\s+in\s+touch\s+with)\s+"
+    + _SELLER
+    + r"\s+and\s+ask(?:\s+(?:them|him|her))?|check\s+with\s+"
+    + _SELLER
+    + r")"
+)
 _ORDER_REF = (
     r"(?:\s+(?:of|for|about)\s+(?:my\s+|the\s+)?(?:order|purchase|package)?\s*(?:no\.?|number|#)?\s*[\d][\d \-]{2,24})?"
 )
@@ -88,7 +100,7 @@ _ORDER_REF = (
 _OWN = re.compile(
     _LEAD + r"(?:send|write|message|tell|say)"
     r"(?:\s+(?:this|that|the following|these words|a message|this message))?"
-    r"(?:\s+(?:to\s+)?" + _SELLER + _ORDER_REF + r")?\s*[:\-–]\s*(?P<words>.+)$",
+    r"(?:\s+(?:to\s+)?" + _SELLER + _ORDER_REF + r")?(?:\s+(?:this|that|the following))?\s*[:\-–]\s*(?P<words>.+)$",
     re.I | re.S,
 )
 # "add that …", "also mention …", "include: …", "put in that …"
@@ -105,18 +117,30 @@ _TELL = re.compile(
     + _SELLER
     + r"|let\s+"
     + _SELLER
-    + r"\s+know|say)"
+    + r"\s+know|say(?:\s+to\s+"
+    + _SELLER
+    + r")?)"
     + _ORDER_REF
     + r"(?:\s+that)?\s*[:,\-–]?\s+(?P<words>.+)$",
     re.I | re.S,
 )
+# "ask the seller …", "contact the shop and ask …": what comes next is put to the seller.
+_ASKING = r"(?:ask\s+" + _SELLER + _ORDER_REF + r"|" + _REACH + r")"
+_AUXILIARY = r"(?:can|could|will|would|do|does|did|is|are|have|has)"
 # "ask them if they can ship it before Christmas", "ask the seller to pack it well"
 _ASK = re.compile(
     _LEAD
-    + r"ask\s+"
-    + _SELLER
-    + _ORDER_REF
-    + r"\s+(?P<how>if|whether|when|why|how|what|where|who|to)\s+(?P<words>.+)$",
+    + _ASKING
+    + r"\s+(?P<how>if|whether|when|why|how|what|where|who|to|for)\s+(?P<words>.+)$"
+    # "ask if they do cash on delivery": with no one named, the one asked is the seller.
+    + r"|"
+    + _LEAD
+    + r"ask\s+(?P<how_>if|whether)\s+(?P<words_>.+)$",
+    re.I | re.S,
+)
+# "ask the seller can he send it with dhl": a question put straight after "ask the seller".
+_ASK_DIRECT = re.compile(
+    _LEAD + _ASKING + r"[,:]?\s+(?P<words>" + _AUXILIARY + r"\s+(?:he|she|they|it|you|the|this|that)\b.+)$",
     re.I | re.S,
 )
 # In a question put to the seller, the buyer's "they" is the seller's "you".
@@ -153,12 +177,26 @@ def read_dictation(text: str) -> tuple[Dictation, str]:
         return Dictation.ADD, tidy(match["words"])
     if match := _TELL.match(text):
         return Dictation.ADD, tidy(match["words"])
+    if match := _ASK_DIRECT.match(text):
+        question = _to_seller(match["words"])
+        return Dictation.ADD, tidy(question[0].upper() + question[1:] + "?")
     if match := _ASK.match(text):
-        clause = _PRONOUN.sub(lambda word: _PRONOUNS[word[0].lower()], match["words"].strip().rstrip(".?!"))
-        if match["how"].lower() == "to":
+        clause = _to_seller(match["words"] or match["words_"])
+        how = (match["how"] or match["how_"]).lower()
+        if how == "to":
             return Dictation.ADD, tidy(render(say("seller_words.ask_to", clause=clause)))
-        return Dictation.ADD, tidy(render(say("seller_words.ask_whether", how=match["how"].lower(), clause=clause)))
+        if how == "for":
+            return Dictation.ADD, tidy(render(say("seller_words.ask_for", thing=clause)))
+        return Dictation.ADD, tidy(render(say("seller_words.ask_whether", how=how, clause=clause)))
     return Dictation.OWN, tidy(text)
+
+
+def _to_seller(clause: str) -> str:
+    """The buyer's clause about the seller, said to the seller: "they" becomes "you"; a
+    trailing emoji or full stop goes."""
+    clause = re.sub(r"[\s.?!]*(?:[^\w\s,.?!'\"]+[\s.?!]*)*$", "", clause.strip())
+    clause = re.sub(r",?\s+(?:please|pls|plz|thanks|thank you)$", "", clause, flags=re.I)
+    return _PRONOUN.sub(lambda word: _PRONOUNS[word[0].lower()], clause)
 
 
 def tidy(words: str) -> str:

@@ -48,6 +48,33 @@ ADD, OWN = Dictation.ADD, Dictation.OWN
         ("tell the seller: I need it for my daughter's birthday", OWN, "I need it for my daughter's birthday."),
         ("Please tell me when you will ship it", OWN, "Please tell me when you will ship it."),
         ("could you ship it before christmas", OWN, "Could you ship it before christmas?"),
+        # Requests to contact the seller that carry the question itself (issue 15).
+        ("ask the seller can he send it with dhl", ADD, "Can you send it with dhl?"),
+        ("ask the shop is the dress lined", ADD, "Is the dress lined?"),
+        (
+            "plz ask seller for me if the color is exactly like the photo",
+            ADD,
+            "Could you tell me if the color is exactly like the photo?",
+        ),
+        ("i need to ask the seller if the plug is eu type", ADD, "Could you tell me if the plug is eu type?"),
+        (
+            "contact the shop and ask if they can change the size to L",
+            ADD,
+            "Could you tell me if you can change the size to L?",
+        ),
+        (
+            "can you check with the seller whether the item is original",
+            ADD,
+            "Could you tell me whether the item is original?",
+        ),
+        ("can u ask seller to pack it well 🎁", ADD, "Could you please pack it well?"),
+        ("ask them to use a bigger box please", ADD, "Could you please use a bigger box?"),
+        ("message the store and ask for a bigger size", ADD, "I would like to ask for a bigger size."),
+        ("ask if they do cash on delivery", ADD, "Could you tell me if you do cash on delivery?"),
+        ("say to the seller that i need an invoice", ADD, "I need an invoice."),
+        ("send the shop this: please wrap it well", OWN, "Please wrap it well."),
+        # A wish to contact the seller with no words in it is not a dictation: read whole.
+        ("i need to ask the seller something", OWN, "I need to ask the seller something."),
     ],
 )
 def test_what_the_buyer_dictates_is_read_out(message, kind, words):
