@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+from collections.abc import Mapping
 from typing import Any
 
 import jwt
@@ -25,6 +26,7 @@ DEFAULT_ISSUER = "shop"
 MAX_TOKEN_LIFETIME_SECONDS = 24 * 3600
 CLOCK_LEEWAY_SECONDS = 60
 MIN_SECRET_BYTES = 32
+GENERATE_SECRET = "`python -c 'import secrets; print(secrets.token_urlsafe(36))'`"
 
 ORDER_ID_LENGTH = 16
 _ORDER_CANDIDATE = re.compile(r"\d(?:[\d \-\u2010-\u2015.]*\d)?")
@@ -69,6 +71,23 @@ def identity_secret() -> str | None:
     if secret:
         logger.error(f"{IDENTITY_SECRET_ENV} has fewer than {MIN_SECRET_BYTES} bytes: signed identities are off")
     return None
+
+
+class MissingSecret(Exception):
+    """A secret a service needs is unset or too short to stand up to guessing."""
+
+
+def require_secret(env: Mapping[str, str], name: str, purpose: str, advice: str = "") -> str:
+    """The secret in `name`; a service that would run without one must not start. `purpose`
+    says what the secret protects, so the operator knows why the start was refused."""
+    secret = env.get(name, "")
+    if len(secret.encode()) < MIN_SECRET_BYTES:
+        state = "is not set" if not secret else f"has {len(secret)} characters"
+        raise MissingSecret(
+            f"{name} {state}: {purpose} needs at least {MIN_SECRET_BYTES} characters. "
+            f"Generate one with {GENERATE_SECRET}{advice}."
+        )
+    return secret
 
 
 def issuer() -> str:

@@ -33,11 +33,11 @@ from sanic import Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from actions import webhook
+from actions import identity, webhook
+from actions.identity import MissingSecret
 
 TOKEN_VARIABLE = "ACTION_SERVER_TOKEN"
 HOST_VARIABLE = "ACTION_SERVER_HOST"
-MIN_TOKEN_LENGTH = 32
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 5055
 # Start scripts and load balancers probe it without the secret; it says nothing but "ok".
@@ -48,25 +48,17 @@ logger = logging.getLogger("actions.server")  # also when run as __main__
 hookimpl = pluggy.HookimplMarker("rasa_sdk")
 
 
-class MissingSecret(Exception):
-    """The shared secret is unset or too short to stand up to guessing."""
-
-
 def shared_secret(env: Mapping[str, str]) -> str:
     """The secret from the environment; an action server without one must not start,
     since it would serve every order to anyone who reaches the port."""
-    token = env.get(TOKEN_VARIABLE, "")
-    if len(token) < MIN_TOKEN_LENGTH:
-        state = "is not set" if not token else f"has {len(token)} characters"
-        raise MissingSecret(
-            f"{TOKEN_VARIABLE} {state}: the action server needs a shared secret of at least "
-            f"{MIN_TOKEN_LENGTH} characters, the same value the Rasa server sends (endpoints.yml, "
-            f"action_endpoint `token:`). Generate one with "
-            f"`python -c 'import secrets; print(secrets.token_urlsafe(36))'`; in this project "
-            f"`source .venv/bin/activate` (after `make setup`) sets this checkout's own, from "
-            f"var/secrets.env. See SECURITY.md."
-        )
-    return token
+    return identity.require_secret(
+        env,
+        TOKEN_VARIABLE,
+        "the action server's shared secret, the same value the Rasa server sends (endpoints.yml, "
+        "action_endpoint `token:`),",
+        "; in this project `source .venv/bin/activate` (after `make setup`) sets this checkout's own, "
+        "from var/secrets.env. See SECURITY.md",
+    )
 
 
 def presented_token(request: Request) -> str:

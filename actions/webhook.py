@@ -28,12 +28,12 @@ from typing import Any
 import requests
 
 from actions.handoff_store import MAX_DELIVERY_ATTEMPTS, HandoffStore
+from actions.identity import MissingSecret, require_secret
 
 logger = logging.getLogger(__name__)
 
 URL_ENV = "HANDOFF_WEBHOOK_URL"
 SECRET_ENV = "HANDOFF_WEBHOOK_SECRET"
-MIN_SECRET_LENGTH = 32
 TIMEOUT_SECONDS = 10
 LEASE = timedelta(seconds=TIMEOUT_SECONDS + 20)
 MAX_BACKOFF_SECONDS = 300
@@ -42,7 +42,7 @@ POLL_SECONDS = 1.0
 Post = Callable[..., Any]
 
 
-class WebhookMisconfigured(Exception):
+class WebhookMisconfigured(MissingSecret):
     """A URL without a usable secret: unsigned posts would let anyone forge handoffs."""
 
 
@@ -51,9 +51,10 @@ def settings(env: Mapping[str, str] = os.environ) -> tuple[str, str] | None:
     url = env.get(URL_ENV, "").strip()
     if not url:
         return None
-    secret = env.get(SECRET_ENV, "")
-    if len(secret) < MIN_SECRET_LENGTH:
-        raise WebhookMisconfigured(f"{URL_ENV} is set but {SECRET_ENV} has fewer than {MIN_SECRET_LENGTH} characters")
+    try:
+        secret = require_secret(env, SECRET_ENV, f"{URL_ENV} is set, and the signature of every post to it")
+    except MissingSecret as refusal:
+        raise WebhookMisconfigured(str(refusal)) from None
     return url, secret
 
 

@@ -17,28 +17,21 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from actions.identity import MissingSecret, require_secret  # noqa: F401 (console.server catches it)
+
 SECRET_ENV = "CONSOLE_SESSION_SECRET"
-MIN_SECRET_LENGTH = 32
 COOKIE_NAME = "console_session"
 LIFETIME_SECONDS = 8 * 3600
 MAX_COOKIE_LENGTH = 1024
 
 
-class MissingSecret(Exception):
-    """The session secret is unset or too short."""
-
-
 def session_secret(env: Mapping[str, str]) -> str:
-    secret = env.get(SECRET_ENV, "")
-    if len(secret) < MIN_SECRET_LENGTH:
-        state = "is not set" if not secret else f"has {len(secret)} characters"
-        raise MissingSecret(
-            f"{SECRET_ENV} {state}: the console signs its session cookies with it and needs at least "
-            f"{MIN_SECRET_LENGTH} characters. Generate one with "
-            f"`python -c 'import secrets; print(secrets.token_urlsafe(36))'` and give every console "
-            f"process the same value."
-        )
-    return secret
+    return require_secret(
+        env,
+        SECRET_ENV,
+        "the console signs its session cookies with it and",
+        " and give every console process the same value",
+    )
 
 
 @dataclass(frozen=True)

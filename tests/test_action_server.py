@@ -118,3 +118,28 @@ def test_it_listens_on_loopback_unless_told_otherwise(monkeypatch):
     monkeypatch.setenv("ACTION_SERVER_HOST", "10.0.0.6")  # as for python -m actions.server
     rasa_sdk_hook(Sanic(f"private_{uuid.uuid4().hex}"))
     assert os.environ["SANIC_HOST"] == "10.0.0.6"
+
+
+@pytest.mark.parametrize(
+    "value,accepted",
+    [(None, False), ("", False), ("x" * 31, False), ("x" * 32, True), ("é" * 16, True)],
+)
+def test_every_shared_secret_follows_one_rule(value, accepted):
+    """The action server's token, the console's cookie key and the webhook's signing key
+    all go through identity.require_secret: at least 32 bytes, or the service will not start."""
+    from actions import identity, webhook
+    from console import sessions
+
+    checks = [
+        lambda env: server.shared_secret(env),
+        lambda env: sessions.session_secret(env),
+        lambda env: webhook.settings({**env, webhook.URL_ENV: "https://helpdesk.example/hook"}),
+    ]
+    names = [server.TOKEN_VARIABLE, sessions.SECRET_ENV, webhook.SECRET_ENV]
+    for check, name in zip(checks, names, strict=True):
+        env = {} if value is None else {name: value}
+        if accepted:
+            check(env)
+        else:
+            with pytest.raises(identity.MissingSecret, match=name):
+                check(env)
