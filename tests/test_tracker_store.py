@@ -26,6 +26,7 @@ from rasa.shared.core.events import (
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig, read_endpoint_config
 
+from addons.sql_tracker_store import WINDOW_INDEX, WindowedSQLTrackerStore
 from addons.tracker_store import WindowedTrackerStore
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -415,16 +416,19 @@ SCALE_ENV = {
 }
 
 
-def test_the_scale_endpoints_use_rasas_sql_store(domain, monkeypatch):
-    """`rasa run --endpoints deploy/endpoints.scale.yml` gets Rasa's own SQL store for
+def test_the_scale_endpoints_use_the_windowed_sql_store(domain, monkeypatch):
+    """`rasa run --endpoints deploy/endpoints.scale.yml` gets the windowed SQL store for
     PostgreSQL at the configured address. Rasa connects when it creates the tables, so that
     step is replaced: nothing is reached (Rasa would retry an unreachable host forever)."""
     for name, value in SCALE_ENV.items():
         monkeypatch.setenv(name, value)
     config = read_endpoint_config(str(ROOT / "deploy" / "endpoints.scale.yml"), "tracker_store")
-    with mock.patch.object(SQLTrackerStore.Base.metadata, "create_all") as create_tables:
+    with (
+        mock.patch.object(SQLTrackerStore.Base.metadata, "create_all") as create_tables,
+        mock.patch.object(WINDOW_INDEX, "create") as window_index,
+    ):
         store = TrackerStore.create(config, domain)
-    assert type(store) is SQLTrackerStore
+    assert type(store) is WindowedSQLTrackerStore and store.window_user_turns == 6
     url = store.engine.url
     assert (url.drivername, url.host, url.port, url.database, url.username, url.password) == (
         "postgresql",
@@ -435,3 +439,4 @@ def test_the_scale_endpoints_use_rasas_sql_store(domain, monkeypatch):
         "secret",
     )
     create_tables.assert_called_once_with(store.engine)
+    window_index.assert_called_once_with(bind=store.engine, checkfirst=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from actions.identity import sign_customer_token
 from tests.e2e.conftest import IDENTITY_SECRET, Conversation
 
@@ -148,6 +150,27 @@ def test_words_for_the_seller_in_the_first_message(stack):
     chat.say("send this to the seller of order 8100000000000002: could you ship it before Christmas?")
     shown = shown_message(chat)
     assert "Could you ship it before Christmas?" in shown and "Could you please cancel" not in shown
+    chat.say("yes")
+    assert sent_bodies(stack, "8100000000000002") == [shown]
+
+
+@pytest.mark.parametrize(
+    "request_with_question,question",
+    [
+        # Issue 15: these used to be trained as a plain "contact the seller" and the question was lost.
+        (
+            "could you contact the shop and ask if they can send it in a bigger box",
+            "Could you tell me if you can send it in a bigger box?",
+        ),
+        ("i need to ask the seller if the charger has an EU plug", "Could you tell me if the charger has an EU plug?"),
+    ],
+)
+def test_a_request_to_contact_the_seller_keeps_the_buyers_question(stack, request_with_question, question):
+    chat = signed_in(stack)
+    chat.say("I want to contact the seller of order 8100000000000002")
+    chat.say(request_with_question)
+    shown = shown_message(chat)
+    assert question in shown
     chat.say("yes")
     assert sent_bodies(stack, "8100000000000002") == [shown]
 

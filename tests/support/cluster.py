@@ -1,0 +1,111 @@
+"""The scale-out topology on one machine: PostgreSQL tracker store, Redis lock store, two
+action servers and two Rasa servers behind nginx, sharing one order store. Started by the
+same code for `make test-scale` (tests/scale) and `make bench-scale` (bench/scale.py)."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tests.support.services import Nginx, Postgres, Redis, ensure_packages
+from tests.support.stack import ROOT, free_port, service_env, start_action_server, start_rasa, wait_for
+
+MODEL = ROOT / "models" / "current.tar.gz"
+AUTH_TOKEN = "scale-test-api-token-0123456789"
+# The REST channel's bearer token: the edge passes REST calls only with one (README, "Scale-out").
+REST_TOKEN = "scale-test-rest-token-0123456789"
+
+
+@dataclass
+class Cluster:
+    workdir: Path
+    postgres: Postgres
+    redis: Redis
+    nginx: Nginx
+    env: dict[str, str]
+    rasa_ports: list[int]
+    action_ports: list[int]
+    rasa: list[subprocess.Popen] = field(default_factory=list)
+    actions: list[subprocess.Popen] = field(default_factory=list)
+
+    @property
+    def rasa_urls(self) -> list[str]:
+        return [f"http://127.0.0.1:{port}" for port in self.rasa_ports]
+
+    def start_rasa(self, index: int) -> None:
+        log = self.workdir / f"rasa{index}.log"
+        process = start_rasa(
+            MODEL, self.rasa_ports[index], ROOT / "deploy" / "endpoints.scale.yml", self.env, log,
+            ("--enable-api", "--auth-token", AUTH_TOKEN),
+        )  # fmt: skip
+        if index < len(self.rasa):
+            self.rasa[index] = process
+        else:
+            self.rasa.append(process)
+
+    def wait_rasa(self, index: int) -> None:
+        wait_for(f"{self.rasa_urls[index]}/", self.rasa[index], self.workdir / f"rasa{index}.log")
+
+    def stop_rasa(self, index: int) -> None:
+        self.rasa[index].terminate()
+        self.rasa[index].wait(timeout=30)
+
+    def order_store(self):
+        from actions.demo_data import open_demo_store
+
+        return open_demo_store(self.env["ORDER_DB_PATH"])
+
+
+@contextmanager
+def running_cluster(work: Path, extra_env: dict[str, str] | None = None) -> Iterator[Cluster]:
+    """The whole topology, started in `work`; stopped (and PostgreSQL's files removed) after."""
+    if not MODEL.exists():
+        raise RuntimeError(f"no trained model at {MODEL}: run `make train` first")
+    ensure_packages()
+    postgres, redis = Postgres(work / "pg"), Redis(work)
+    rasa_ports, action_ports = [free_port(), free_port()], [free_port(), free_port()]
+    nginx = Nginx(work, rasa_ports, action_ports)
+    env = service_env(
+        {
+            "ORDER_DB_PATH": str(work / "orders.db"),
+            "ACTION_ENDPOINT_URL": f"{nginx.actions_url}/webhook",
+            "DB_HOST": "127.0.0.1",
+            "DB_PORT": str(postgres.port),
+            "DB_NAME": "rasa",
+            "DB_USER": "postgres",
+            "DB_PASSWORD": "",
+            "REDIS_HOST": "127.0.0.1",
+            "REDIS_PORT": str(redis.port),
+            "REDIS_DB": "0",
+            "REST_CHANNEL_TOKEN": REST_TOKEN,
+            # The handoff queue, in the order database both action servers share.
+            "HANDOFF_QUEUE": "on",
+            **(extra_env or {}),
+        }
+    )
+    cluster = Cluster(work, postgres, redis, nginx, env, rasa_ports, action_ports)
+    try:
+        for index, port in enumerate(action_ports):
+            cluster.actions.append(start_action_server(port, env, work / f"actions{index}.log"))
+        for index in range(len(rasa_ports)):
+            cluster.start_rasa(index)
+        for index, port in enumerate(action_ports):
+            wait_for(f"http://127.0.0.1:{port}/health", cluster.actions[index], work / f"actions{index}.log")
+        for index in range(len(rasa_ports)):
+            cluster.wait_rasa(index)
+        yield cluster
+    finally:
+        for process in cluster.rasa + cluster.actions:
+            process.terminate()
+        for process in cluster.rasa + cluster.actions:
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        for service in (nginx, redis, postgres):
+            with suppress(Exception):
+                service.stop()
+        postgres.remove()
