@@ -35,7 +35,8 @@ def docstrings(tree: ast.AST) -> set[int]:
 
 
 def quiet_parts(tree: ast.AST) -> set[int]:
-    """String nodes inside log calls and exceptions: for operators, not for buyers."""
+    """String nodes inside log calls and exceptions: for operators, not for buyers. (The words
+    given to identity.require_secret only go into the exception that refuses a start.)"""
     found = set()
     for node in ast.walk(tree):
         is_log = (
@@ -44,7 +45,11 @@ def quiet_parts(tree: ast.AST) -> set[int]:
             and isinstance(node.func.value, ast.Name)
             and node.func.value.id in ("logger", "logging", "parser", "warnings")
         )
-        if is_log or isinstance(node, ast.Raise):
+        is_refusal = isinstance(node, ast.Call) and (
+            (isinstance(node.func, ast.Name) and node.func.id == "require_secret")
+            or (isinstance(node.func, ast.Attribute) and node.func.attr == "require_secret")
+        )
+        if is_log or is_refusal or isinstance(node, ast.Raise):
             found |= {id(child) for child in ast.walk(node)}
     return found
 
