@@ -12,9 +12,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import sqlite_utils
 import yaml
 
+from actions.database import Database
 from actions.handoff_store import HandoffStore
 from actions.schema import TABLES
 from actions.store import Clock, OrderStore, to_text, utc_now
@@ -25,14 +25,15 @@ _OFFSET = re.compile(r"^([+-])((?:\d+[wdhm])+)$")
 _UNITS = {"w": "weeks", "d": "days", "h": "hours", "m": "minutes"}
 
 
-def open_demo_store(path: Path | str | None = None, clock: Clock = utc_now) -> OrderStore:
-    """The order store, seeded with the demo data when its database is new."""
-    return OrderStore(path, clock, seed=seed_demo_data)
+def open_demo_store(location: Path | str | None = None, clock: Clock = utc_now) -> OrderStore:
+    """The order store, seeded with the demo data when its database is new. ``location``: a
+    SQLite file or a PostgreSQL URL; by default ``ORDER_DB_URL``, else ``ORDER_DB_PATH``."""
+    return OrderStore(location, clock, seed=seed_demo_data)
 
 
-def open_handoff_store(path: Path | str | None = None, clock: Clock = utc_now) -> HandoffStore:
+def open_handoff_store(location: Path | str | None = None, clock: Clock = utc_now) -> HandoffStore:
     """The handoff queue in the same database (seeded the same way if it is new)."""
-    return HandoffStore(path, clock, seed=seed_demo_data)
+    return HandoffStore(location, clock, seed=seed_demo_data)
 
 
 def offset(text: str) -> timedelta:
@@ -64,7 +65,7 @@ def _rows(table: str, records: list[dict[str, Any]], now: datetime, defaults: di
     return rows
 
 
-def seed_demo_data(db: sqlite_utils.Database, now: datetime) -> None:
+def seed_demo_data(db: Database, now: datetime) -> None:
     """Insert the demo data, every time relative to ``now``; unknown states or reasons fail."""
     data = demo_data()
     orders = _rows("orders", data["orders"], now, data["order_defaults"])
@@ -90,7 +91,7 @@ def main() -> None:
     store = open_demo_store()
     if args.reset:
         store.reset()
-    print(f"order store ready at {store.path}")
+    print(f"order store ready at {store.describe()}")
 
 
 if __name__ == "__main__":

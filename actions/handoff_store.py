@@ -2,7 +2,8 @@
 sign-ins and the deliveries to a helpdesk webhook (docs/product.md §4, "Human handoff").
 
 It lives in the order database, which every action server and every agent console reaches,
-never in a process's memory. Writes run in ``BEGIN IMMEDIATE`` transactions: two agents
+never in a process's memory. Writes run in transactions that take the write lock first
+(SQLite's ``BEGIN IMMEDIATE``, PostgreSQL's advisory lock; :mod:`actions.database`): two agents
 claiming one conversation at the same moment cannot both get it, and a buyer asking twice
 is queued once.
 """
@@ -13,9 +14,7 @@ import json
 from datetime import datetime, timedelta
 from typing import Any
 
-import sqlite_utils
-
-from actions.database import SqliteFile, to_datetime, to_text
+from actions.database import Database, OrderDatabase, to_datetime, to_text
 from actions.store import WriteResult
 from actions.vocabulary import HandoffState, HandoffTrigger
 
@@ -23,7 +22,7 @@ LIVE = (HandoffState.WAITING.value, HandoffState.WITH_AGENT.value)
 MAX_DELIVERY_ATTEMPTS = 8
 
 
-class HandoffStore(SqliteFile):
+class HandoffStore(OrderDatabase):
     """Handoffs, agents and webhook deliveries, in the order database."""
 
     # --- the queue ------------------------------------------------------------------------
@@ -167,7 +166,7 @@ class HandoffStore(SqliteFile):
         since = to_text(self.clock() - window)
         table = "agent_login_failures"
 
-        def count(db: sqlite_utils.Database) -> tuple[int, int]:
+        def count(db: Database) -> tuple[int, int]:
             failures = db.table(table)
             by_agent = failures.count_where("agent = ? and created_at >= ?", [agent[:128].lower(), since])
             by_address = failures.count_where("address = ? and created_at >= ?", [address[:64], since])
@@ -237,7 +236,7 @@ class HandoffStore(SqliteFile):
         }
 
 
-def _live(db: sqlite_utils.Database, conversation_id: str) -> list[dict]:
+def _live(db: Database, conversation_id: str) -> list[dict]:
     return list(
         db.table("handoffs").rows_where(
             "conversation_id = ? and state in (?, ?)", [conversation_id, *LIVE], order_by="id desc", limit=1

@@ -1,12 +1,15 @@
 """The order database's tables (docs/product.md §3) and the one migration older files
 need. Each table is declared once, as data: its columns, key, required columns, links and
-indexes."""
+indexes. Types are Python's (``str``, ``int``, ``float``); each backend maps them to its own
+(an ``int`` key is SQLite's rowid, PostgreSQL's identity column)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import sqlite_utils
+if TYPE_CHECKING:  # actions.database needs this module first
+    from actions.database import Database
 
 
 @dataclass(frozen=True)
@@ -19,7 +22,7 @@ class Table:
     indexes: tuple[tuple[str, ...], ...] = ()
     unique_indexes: tuple[tuple[str, ...], ...] = ()
 
-    def create(self, db: sqlite_utils.Database) -> None:
+    def create(self, db: Database) -> None:
         columns = {name: self.types.get(name, str) for name in self.columns.split()}
         db.table(self.name).create(
             columns, pk="id", not_null=set(self.not_null), foreign_keys=list(self.foreign_keys), if_not_exists=True
@@ -120,23 +123,23 @@ TABLES: tuple[Table, ...] = ORDER_TABLES + HANDOFFS
 TABLE_NAMES = tuple(table.name for table in TABLES)
 
 
-def create_schema(db: sqlite_utils.Database) -> None:
+def create_schema(db: Database) -> None:
     """Every table and index, on an empty database (or the missing ones on an older one)."""
     for table in TABLES:
         table.create(db)
 
 
-def _missing_columns(db: sqlite_utils.Database, table: Table) -> list[str]:
+def _missing_columns(db: Database, table: Table) -> list[str]:
     existing = {column.name for column in db.table(table.name).columns}
     return [name for name in table.columns.split() if name not in existing]
 
 
-def needs_migration(db: sqlite_utils.Database) -> bool:
+def needs_migration(db: Database) -> bool:
     """A database made before a table or a column was added."""
     return any(not db.table(t.name).exists() or _missing_columns(db, t) for t in TABLES)
 
 
-def migrate(db: sqlite_utils.Database) -> None:
+def migrate(db: Database) -> None:
     """Bring a database made by an older version up to date: tables and columns are only
     ever added, so this is safe to run on any older file."""
     for table in TABLES:
@@ -146,7 +149,7 @@ def migrate(db: sqlite_utils.Database) -> None:
     create_schema(db)
 
 
-def drop_all(db: sqlite_utils.Database) -> None:
+def drop_all(db: Database) -> None:
     for name in reversed(TABLE_NAMES):
         if db.table(name).exists():
             db.table(name).drop()

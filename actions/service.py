@@ -24,7 +24,7 @@ from actions.guidance import Guidance
 from actions.handoff_store import HandoffStore
 from actions.replies import Say, render, say
 from actions.seller_message import NO_WORDS, BuyerWords, guide_contact_seller, with_draft
-from actions.store import GuessingLimits, OrderStore, default_db_path, to_datetime
+from actions.store import GuessingLimits, OrderStore, default_location, to_datetime
 from actions.vocabulary import Goal, HandoffTrigger, Offer, OrderStatus, Reason, RequestState
 
 logger = logging.getLogger(__name__)
@@ -78,7 +78,7 @@ class Verification:
 class OrderService:
     def __init__(self, store: OrderStore, handoffs: HandoffStore | None = None) -> None:
         self.store = store
-        self.handoffs = handoffs or HandoffStore(store.path, store.clock, seed=store.seed)
+        self.handoffs = handoffs or HandoffStore(store.location, store.clock, seed=store.seed)
 
     # --- reading ---------------------------------------------------------------------
 
@@ -340,10 +340,10 @@ def already_done(offer: Offer, order: OrderFacts) -> bool:
 
 
 @lru_cache(maxsize=4)
-def _service_for(path: str) -> OrderService:
-    return OrderService(open_demo_store(path), open_handoff_store(path))
+def _service_for(location: str) -> OrderService:
+    return OrderService(open_demo_store(location), open_handoff_store(location))
 
 
 def get_service() -> OrderService:
-    """One service per database path, so tests can point ORDER_DB_PATH elsewhere."""
-    return _service_for(str(default_db_path()))
+    """One service per database (ORDER_DB_URL, else ORDER_DB_PATH), so tests can point it elsewhere."""
+    return _service_for(str(default_location()))

@@ -1,10 +1,12 @@
-"""The order store: the one way to reach the SQLite database.
+"""The order store: the one way to reach the order database (SQLite, or PostgreSQL when
+``ORDER_DB_URL`` is set; :mod:`actions.database`).
 
-Every read and write the assistant makes goes through :class:`OrderStore`, built on
-sqlite-utils with parameterised queries. Writes run in ``BEGIN IMMEDIATE`` transactions so
-that two action servers sharing the file cannot record the same request twice. The tables
-are in :mod:`actions.schema`; what a new database is seeded with is the caller's choice
-(the demo data, :mod:`actions.demo_data`).
+Every read and write the assistant makes goes through :class:`OrderStore`, written once
+against sqlite-utils' API with parameterised queries (on PostgreSQL, through
+:mod:`actions.postgres`). Writes run in transactions that take the write lock first
+(``BEGIN IMMEDIATE``; PostgreSQL: an advisory lock), so that two action servers sharing the
+database cannot record the same request twice. The tables are in :mod:`actions.schema`; what
+a new database is seeded with is the caller's choice (the demo data, :mod:`actions.demo_data`).
 """
 
 from __future__ import annotations
@@ -13,15 +15,16 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-import sqlite_utils
-
 from actions.database import (  # re-exported: the store is the one way to the database
     DB_PATH_ENV,
+    DB_URL_ENV,
     Clock,
+    Database,
+    OrderDatabase,
     Seed,
-    SqliteFile,
     StoreUnavailable,
     default_db_path,
+    default_location,
     to_datetime,
     to_text,
     utc_now,
@@ -30,6 +33,7 @@ from actions.vocabulary import DisputeState, OrderStatus, RequestState
 
 __all__ = [
     "DB_PATH_ENV",
+    "DB_URL_ENV",
     "Clock",
     "EmailCheck",
     "GuessingLimits",
@@ -38,6 +42,7 @@ __all__ = [
     "StoreUnavailable",
     "WriteResult",
     "default_db_path",
+    "default_location",
     "to_datetime",
     "to_text",
     "utc_now",
@@ -82,7 +87,7 @@ class WriteResult:
     created: bool
 
 
-class OrderStore(SqliteFile):
+class OrderStore(OrderDatabase):
     """Orders, sellers, cancellation requests, seller messages and disputes."""
 
     # --- reads ---------------------------------------------------------------------------
@@ -265,14 +270,14 @@ class OrderStore(SqliteFile):
             return _insert_unless(db, "disputes", live, row)
 
 
-def _open_disputes(db: sqlite_utils.Database, order_id: str) -> list[dict]:
+def _open_disputes(db: Database, order_id: str) -> list[dict]:
     return list(
         db.table("disputes").rows_where("order_id = ? and state = ?", [order_id, DisputeState.OPEN.value], limit=1)
     )
 
 
 def _insert_request(
-    db: sqlite_utils.Database,
+    db: Database,
     order_id: str,
     reason: str | None,
     buyer_words: str | None,
@@ -296,7 +301,7 @@ def _insert_request(
     return WriteResult(int(table.last_pk or 0), created=True)
 
 
-def _insert_unless(db: sqlite_utils.Database, table: str, existing: list[dict], row: dict[str, Any]) -> WriteResult:
+def _insert_unless(db: Database, table: str, existing: list[dict], row: dict[str, Any]) -> WriteResult:
     """Insert the row unless an equivalent one exists: a write asked for twice is made once."""
     if existing:
         return WriteResult(existing[0]["id"], created=False)

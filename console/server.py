@@ -4,9 +4,10 @@ one, read its summary and transcript, answer the buyer, and hand back to the bot
     CONSOLE_SESSION_SECRET=... SUPPORT_AGENTS=... python -m console.server [--port 8090]
         [--rasa-url http://localhost:5005] [--host 127.0.0.1]
 
-The queue is the order database's (``ORDER_DB_PATH``, :mod:`actions.handoff_store`), shared
-with the action servers and with every other console process; the conversation itself is
-Rasa's, read and written through its HTTP API (:mod:`console.rasa_api`).
+The queue is the order database's (``ORDER_DB_URL`` or ``ORDER_DB_PATH``;
+:mod:`actions.handoff_store`), shared with the action servers and with every other console
+process; the conversation itself is Rasa's, read and written through its HTTP API
+(:mod:`console.rasa_api`).
 
 Security: a signed session cookie (HttpOnly, SameSite=Strict, Secure behind TLS), a CSRF
 token on every POST (and a same-origin ``Origin`` on sign-in), JSON bodies only, sign-in
@@ -32,7 +33,7 @@ from sanic import Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from actions.database import default_db_path, to_datetime, utc_now
+from actions.database import default_location, describe_location, to_datetime, utc_now
 from actions.demo_data import open_handoff_store
 from actions.handoff_store import HandoffStore
 from actions.replies import render, say
@@ -87,7 +88,7 @@ class Settings:
     rasa_url: str
     secret: str
     agents: Directory
-    db_path: Path
+    db_path: Path | str  # the order database: a SQLite file or a PostgreSQL URL
     rasa_token: str | None = None
     secure_cookies: bool = False  # always mark the cookie Secure
     behind_tls_proxy: bool = False  # trust X-Forwarded-Proto / X-Forwarded-For from the proxy
@@ -108,7 +109,7 @@ class Settings:
             rasa_url=rasa_url,
             secret=secret,
             agents=Directory(agents),
-            db_path=default_db_path(),
+            db_path=default_location(),
             rasa_token=env.get(TOKEN_ENV) or None,
             secure_cookies=_on(env.get(SECURE_COOKIES_ENV)),
             behind_tls_proxy=_on(env.get(BEHIND_TLS_PROXY_ENV)),
@@ -517,7 +518,7 @@ def main(argv: list[str] | None = None) -> None:
         args.port,
         args.rasa_url,
         len(settings.agents.agents),
-        settings.db_path,
+        describe_location(settings.db_path),
     )
     app.run(args.host, args.port, workers=1, access_log=False)
 

@@ -14,12 +14,11 @@ from actions.replies import MESSAGES, Say, render
 
 ROOT = Path(__file__).resolve().parents[1]
 # Where wording must not be: everything that speaks to a buyer, except the catalogue itself.
-# (The store, the schema and the demo data hold SQL and data, not what the bot says.)
+# (The stores, the database under them, the schema and the demo data hold SQL and data, not
+# what the bot says.)
+NOT_SPEAKING = ("replies.py", "store.py", "handoff_store.py", "database.py", "postgres.py", "schema.py", "demo_data.py")
 SPEAKING = sorted(
-    path
-    for folder in ("actions", "channels")
-    for path in (ROOT / folder).glob("*.py")
-    if path.name not in ("replies.py", "store.py", "handoff_store.py", "schema.py", "demo_data.py")
+    path for folder in ("actions", "channels") for path in (ROOT / folder).glob("*.py") if path.name not in NOT_SPEAKING
 )
 WORD = re.compile(r"^[\W\d]*[A-Za-z][a-z']+[\W]*$")  # a word as written in a sentence
 SENDERS = {"utter_message", "send_text_message", "send_text_with_buttons", "send_response"}

@@ -293,15 +293,13 @@ def rasa() -> Iterator[RasaStandIn]:
 
 
 @pytest.fixture
-def make_console(tmp_path, rasa, directory, monkeypatch):
+def make_console(order_db, rasa, directory, monkeypatch):
     """Start a console (settings may be changed); all of them share one database."""
     monkeypatch.setattr(Sanic, "test_mode", True)
     started: list[ServedConsole] = []
 
     def make(**changes: Any) -> ServedConsole:
-        settings = server.Settings(
-            rasa_url=rasa.url, secret=SECRET, agents=directory, db_path=tmp_path / "console.db", **changes
-        )
+        settings = server.Settings(rasa_url=rasa.url, secret=SECRET, agents=directory, db_path=order_db, **changes)
         console = ServedConsole(server.build_app(settings, name=f"console_{uuid.uuid4().hex}"))
         started.append(console)
         return console
@@ -317,8 +315,8 @@ def console(make_console) -> ServedConsole:
 
 
 @pytest.fixture
-def handoffs(tmp_path):
-    return open_handoff_store(tmp_path / "console.db")
+def handoffs(order_db):
+    return open_handoff_store(order_db)
 
 
 def queue_one(handoffs, conversation: str = "buyer-1", channel: str = "socketio") -> int:

@@ -13,8 +13,8 @@ from actions.vocabulary import HandoffState, HandoffTrigger
 
 
 @pytest.fixture
-def queue(tmp_path, clock):
-    return open_handoff_store(tmp_path / "orders.db", clock=clock)
+def queue(order_db, clock):
+    return open_handoff_store(order_db, clock=clock)
 
 
 def test_a_conversation_has_one_place_and_positions_move_up(queue):
@@ -27,8 +27,8 @@ def test_a_conversation_has_one_place_and_positions_move_up(queue):
     assert (queue.queue_position(first.id), queue.queue_position(second.id)) == (0, 1)
 
 
-def test_two_agents_claiming_at_once_one_wins(tmp_path, clock):
-    path = tmp_path / "orders.db"
+def test_two_agents_claiming_at_once_one_wins(order_db, clock):
+    path = order_db
     handoff_id = open_handoff_store(path, clock=clock).open_handoff("c1", "rest", HandoffTrigger.ASKED, {}).id
     results: dict[str, bool] = {}
     start = threading.Barrier(8)
@@ -69,12 +69,12 @@ def test_the_report_counts_triggers_and_waits(queue, clock):
     assert report["by_state"]["waiting"] == 1 and report["median_wait_seconds"] == 0.0
 
 
-def test_deliveries_are_leased_retried_and_given_up(tmp_path):
+def test_deliveries_are_leased_retried_and_given_up(order_db):
     moments = [0]
     from datetime import datetime, timezone
 
     base = datetime(2026, 11, 30, 12, tzinfo=timezone.utc)
-    queue = open_handoff_store(tmp_path / "orders.db", clock=lambda: base + timedelta(seconds=moments[0]))
+    queue = open_handoff_store(order_db, clock=lambda: base + timedelta(seconds=moments[0]))
     handoff_id = queue.open_handoff("c1", "rest", HandoffTrigger.ASKED, {"a": 1}, webhook=True).id
     (delivery,) = queue.due_deliveries(lease=timedelta(seconds=30))
     assert delivery["handoff_id"] == handoff_id and delivery["attempts"] == 1

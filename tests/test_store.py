@@ -1,4 +1,6 @@
-"""The order store: schema, demo data relative to now, and writes that never duplicate."""
+"""The order store: schema, demo data relative to now, and writes that never duplicate, on
+both backends (SQLite, PostgreSQL; tests/conftest.py). The tests marked ``@sqlite_only`` are
+about the SQLite file itself; the PostgreSQL adapter's own tests are in test_postgres.py."""
 
 from __future__ import annotations
 
@@ -7,11 +9,12 @@ import threading
 from datetime import timedelta
 
 import pytest
+from sqlite_utils.db import NotFoundError
 
 from actions.demo_data import open_demo_store
 from actions.store import OrderStore, StoreUnavailable, to_datetime
 from actions.vocabulary import OrderStatus, RequestState
-from tests.conftest import NOW
+from tests.conftest import NOW, sqlite_only
 
 APPROVED, DECLINED, PENDING = RequestState.APPROVED, RequestState.DECLINED, RequestState.PENDING
 AWAITING_PAYMENT, CANCELLED = OrderStatus.AWAITING_PAYMENT, OrderStatus.CANCELLED
@@ -20,20 +23,32 @@ ALEX = "C1"
 
 
 def test_database_is_created_and_seeded_on_first_use(store):
-    assert store.path.exists()
+    assert store.path is None or store.path.exists()
     orders = store.orders_for_customer(ALEX)
     assert len(orders) == 11
     assert {o["id"] for o in orders} == {f"81000000000000{n:02d}" for n in range(1, 13)} - {"8100000000000010"}
 
 
 def test_seeding_happens_once(store, clock):
-    again = OrderStore(store.path, clock=clock)
+    again = OrderStore(store.location, clock=clock)
     assert len(again.orders_for_customer(ALEX)) == 11
 
 
 def test_db_path_comes_from_environment(tmp_path, monkeypatch):
+    """SQLite, the default: the file ORDER_DB_PATH names."""
+    monkeypatch.delenv("ORDER_DB_URL", raising=False)
     monkeypatch.setenv("ORDER_DB_PATH", str(tmp_path / "elsewhere.db"))
     assert open_demo_store().path == tmp_path / "elsewhere.db"
+
+
+def test_migration_adds_what_an_older_database_lacks(store, clock):
+    with store._write() as db:
+        db.execute("alter table cancellation_requests drop column seller_note")
+        db.table("webhook_deliveries").drop()
+    again = OrderStore(store.location, clock=clock)
+    assert store.db.table("webhook_deliveries").exists()
+    assert "seller_note" in {column.name for column in store.db.table("cancellation_requests").columns}
+    assert again.latest_cancellation_request("8100000000000005")["seller_note"] is None
 
 
 @pytest.mark.parametrize(
@@ -117,8 +132,8 @@ def test_cancellation_request_is_recorded_once(store):
     assert to_datetime(rows[0]["created_at"]) == NOW
 
 
-def test_concurrent_submissions_create_one_request(tmp_path, clock):
-    path = tmp_path / "shared.db"
+def test_concurrent_submissions_create_one_request(order_db, clock):
+    path = order_db
     open_demo_store(path, clock=clock)
     results = []
 
@@ -177,19 +192,21 @@ def test_one_open_dispute_per_order(store):
 
 def test_failed_write_leaves_nothing_half_written(store, monkeypatch):
     def broken_update(*args, **kwargs):
-        raise sqlite3.OperationalError("disk I/O error")
+        raise RuntimeError("disk I/O error")
 
-    table_class = type(store.db["orders"])
+    table_class = type(store.db.table("orders"))
     monkeypatch.setattr(table_class, "update", broken_update)
-    with pytest.raises(sqlite3.OperationalError):
+    with pytest.raises(RuntimeError):
         store.cancel_unpaid_order("8100000000000001", "payment_issue", "x")
     monkeypatch.undo()
     assert store.order_for_customer("8100000000000001", ALEX)["status"] == AWAITING_PAYMENT
     assert store.cancellation_requests("8100000000000001") == []
 
 
+@sqlite_only
 def test_locked_database_is_reported_not_crashed(store, clock):
-    impatient = OrderStore(store.path, clock=clock)
+    """Another process holds the file's write lock (test_postgres.py: the advisory lock)."""
+    impatient = OrderStore(store.location, clock=clock)
     impatient.db.execute("PRAGMA busy_timeout = 50")
     blocker = sqlite3.connect(str(store.path), isolation_level=None)
     blocker.execute("BEGIN EXCLUSIVE")
@@ -209,3 +226,26 @@ def test_reset_seeds_again(store):
     store.reset()
     assert store.order_for_customer("8100000000000001", ALEX)["status"] == AWAITING_PAYMENT
     assert store.cancellation_requests("8100000000000001") == []
+
+
+def test_ids_go_on_after_rows_inserted_with_their_own(store):
+    """As SQLite's rowid does, PostgreSQL's identity continues after explicit ids (seeds, imports)."""
+    store.db.table("cancellation_requests").insert_all(
+        [{"id": 100, "order_id": "8100000000000002", "created_at": "2026-11-28T00:00:00+00:00", "state": "declined"}]
+    )
+    assert store.record_cancellation_request("8100000000000002", None, None).id == 101
+
+
+def test_a_missing_row_is_sqlite_utils_not_found(store):
+    with pytest.raises(NotFoundError):
+        store.db.table("orders").get("8100000000009999")
+    with pytest.raises(NotFoundError), store._write() as db:
+        db.table("orders").update("8100000000009999", {"status": "cancelled"})
+
+
+def test_text_with_a_nul_is_kept_and_matches_nothing(store):
+    """SQLite keeps a NUL; PostgreSQL text cannot hold one and stores U+FFFD in its place."""
+    assert store.order_for_customer("8100000000000002\x00", ALEX) is None
+    assert store.customer_by_email("alex.buyer@example.com\x00") is None
+    store.record_cancellation_request("8100000000000002", "changed_mind", "wrong\x00size")
+    assert store.latest_cancellation_request("8100000000000002")["buyer_words"] in ("wrong\x00size", "wrong\ufffdsize")

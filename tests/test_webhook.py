@@ -26,9 +26,9 @@ def clock():
     return tick
 
 
-def test_a_handoff_is_posted_signed_and_retried_after_a_failure(tmp_path, clock):
+def test_a_handoff_is_posted_signed_and_retried_after_a_failure(order_db, clock):
     helpdesk = Helpdesk([500, 200])
-    queue = open_handoff_store(tmp_path / "orders.db", clock=clock)
+    queue = open_handoff_store(order_db, clock=clock)
     summary = {"customer_id": "C1", "order_id": "8100000000000002", "transcript": [{"who": "buyer", "text": "help"}]}
     handoff_id = queue.open_handoff("buyer-1", "telegram", HandoffTrigger.ASKED, summary, webhook=True).id
     try:
@@ -50,8 +50,8 @@ def test_a_handoff_is_posted_signed_and_retried_after_a_failure(tmp_path, clock)
     assert delivery["state"] == "delivered" and delivery["attempts"] == 2
 
 
-def test_a_helpdesk_that_never_answers_is_given_up(tmp_path, clock):
-    queue = open_handoff_store(tmp_path / "orders.db", clock=clock)
+def test_a_helpdesk_that_never_answers_is_given_up(order_db, clock):
+    queue = open_handoff_store(order_db, clock=clock)
     handoff_id = queue.open_handoff("buyer-1", "rest", HandoffTrigger.ASKED, {}, webhook=True).id
     for _ in range(MAX_DELIVERY_ATTEMPTS):
         webhook.deliver_due(queue, "http://127.0.0.1:9/nowhere", SECRET)

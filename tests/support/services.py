@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import tempfile
 import time
+import uuid
 from pathlib import Path
 
 from tests.support.stack import ROOT, free_port
@@ -19,8 +20,10 @@ from tests.support.stack import ROOT, free_port
 PACKAGES = {"postgresql": "pg_ctlcluster", "redis-server": "redis-server", "nginx": "nginx"}
 
 
-def ensure_packages() -> None:
-    missing = [package for package, command in PACKAGES.items() if not shutil.which(command) and not _exists(command)]
+def ensure_packages(packages: tuple[str, ...] = tuple(PACKAGES)) -> None:
+    """Install the missing ones as root; otherwise fail (never skip: the tests would not run)."""
+    commands = {package: PACKAGES[package] for package in packages}
+    missing = [package for package, command in commands.items() if not shutil.which(command) and not _exists(command)]
     if not missing:
         return
     if os.geteuid() != 0:
@@ -61,8 +64,10 @@ def wait_port(port: int, process: subprocess.Popen | None = None, timeout: float
 
 
 class Postgres:
-    def __init__(self, workdir: Path) -> None:
+    def __init__(self, workdir: Path, settings: dict[str, str] | None = None) -> None:
+        """`settings`: more ``-c name=value`` for the server (e.g. fsync=off for unit tests)."""
         self.port = free_port()
+        self.settings = settings or {}
         # Its own folder under /tmp: the postgres user cannot enter pytest's private tmp.
         self.root = Path(tempfile.mkdtemp(prefix="order-assistant-pg-"))
         self.data, self.sockets = self.root / "data", self.root / "sockets"
@@ -87,7 +92,8 @@ class Postgres:
         self.process = subprocess.Popen(
             as_postgres(
                 [postgres_bin("postgres"), "-D", str(self.data), "-p", str(self.port), "-k", str(self.sockets),
-                 "-c", "listen_addresses=127.0.0.1", "-c", "max_connections=100"]
+                 "-c", "listen_addresses=127.0.0.1", "-c", "max_connections=100",
+                 *(arg for name, value in self.settings.items() for arg in ("-c", f"{name}={value}"))]
             ),
             stdout=self.log.open("a"),
             stderr=subprocess.STDOUT,
@@ -113,6 +119,32 @@ class Postgres:
 
     def remove(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)
+
+    def admin(self, sql: str, params: tuple = ()) -> list[tuple]:
+        """A statement outside any transaction (CREATE DATABASE must be), as the superuser."""
+        import psycopg2
+
+        conn = psycopg2.connect(host="127.0.0.1", port=self.port, user="postgres", dbname="postgres")
+        try:
+            conn.autocommit = True
+            with conn.cursor() as cursor:
+                cursor.execute(sql, params)
+                return cursor.fetchall() if cursor.description else []
+        finally:
+            conn.close()
+
+    def url(self, database: str) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
+
+    def new_database(self) -> str:
+        """A new, empty database; its name."""
+        name = f"test_{uuid.uuid4().hex[:16]}"
+        self.admin(f"create database {name}")
+        return name
+
+    def drop_database(self, name: str) -> None:
+        """Gone, with any connection still open to it."""
+        self.admin(f"drop database if exists {name} with (force)")
 
 
 class Redis:
