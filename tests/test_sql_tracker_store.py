@@ -37,17 +37,13 @@ def postgres(tmp_path_factory) -> Iterator[Postgres]:
         server.remove()
 
 
-_databases = iter(range(1, 10_000))
-
-
 @pytest.fixture(params=["sqlite", "postgresql"])
 def connection(request, tmp_path) -> dict[str, Any]:
     """Where a test's stores keep their events: a new database for each test."""
     if request.param == "sqlite":
         return {"dialect": "sqlite", "db": str(tmp_path / "trackers.db")}
     server = request.getfixturevalue("postgres")
-    name = f"trackers_{next(_databases)}"
-    server.create_database(name)
+    name = server.new_database()
     return {"dialect": "postgresql", "host": "127.0.0.1", "port": server.port, "db": name, "username": "postgres"}
 
 

@@ -108,11 +108,6 @@ class Postgres:
                 cursor.execute(sql, params)
                 return cursor.fetchall()
 
-    def create_database(self, name: str) -> None:
-        subprocess.run(
-            [postgres_bin("createdb"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", name], check=True
-        )
-
     def stop(self) -> None:
         self.process.terminate()
         self.process.wait(timeout=30)
