@@ -9,6 +9,7 @@ import json
 import threading
 import uuid
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 import requests
@@ -109,6 +110,13 @@ def test_concurrent_conversations_alternate_between_servers(cluster):
         sent = [text or order for text in SCRIPT]
         assert user_texts(cluster, senders[order]) == sent  # nothing lost, nothing twice
         assert action_count(cluster, senders[order], "action_confirm_offer") == 1
+    # The requests are in PostgreSQL, where action servers on other hosts would see them.
+    database = cluster.order_db.rsplit("/", 1)[1]
+    rows = cluster.postgres.admin_in(
+        database, "select count(*) from cancellation_requests where order_id = any(%s)", (orders,)
+    )
+    assert rows == [(CONVERSATIONS,)]
+    assert not Path(cluster.env["ORDER_DB_PATH"]).exists()
 
 
 def test_one_conversation_on_two_servers_at_once_is_serialised(cluster):
@@ -163,7 +171,7 @@ def test_a_handoff_holds_on_both_servers(cluster):
     assert "queue" in say(second, sender, "I want to talk to a person")
     assert say(first, sender, "hello? is anyone there?") == ""
     assert say(second, sender, "I want to talk to a person") == "", "no second entry, no bot answer"
-    queue = open_handoff_store(cluster.env["ORDER_DB_PATH"])
+    queue = open_handoff_store(cluster.order_db)
     assert [entry["conversation_id"] for entry in queue.queue()].count(sender) == 1
     assert user_texts(cluster, sender)[-2:] == ["hello? is anyone there?", "I want to talk to a person"]
 

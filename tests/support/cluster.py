@@ -53,10 +53,15 @@ class Cluster:
         self.rasa[index].terminate()
         self.rasa[index].wait(timeout=30)
 
+    @property
+    def order_db(self) -> str:
+        """Where both action servers keep orders: a PostgreSQL database on the same server."""
+        return self.env["ORDER_DB_URL"]
+
     def order_store(self):
         from actions.demo_data import open_demo_store
 
-        return open_demo_store(self.env["ORDER_DB_PATH"])
+        return open_demo_store(self.order_db)
 
 
 @contextmanager
@@ -70,7 +75,9 @@ def running_cluster(work: Path, extra_env: dict[str, str] | None = None) -> Iter
     nginx = Nginx(work, rasa_ports, action_ports)
     env = service_env(
         {
-            "ORDER_DB_PATH": str(work / "orders.db"),
+            # Orders in PostgreSQL too, as on several hosts (issue 16); the file is not used.
+            "ORDER_DB_URL": postgres.url(postgres.new_database()),
+            "ORDER_DB_PATH": str(work / "orders-unused.db"),
             "ACTION_ENDPOINT_URL": f"{nginx.actions_url}/webhook",
             "DB_HOST": "127.0.0.1",
             "DB_PORT": str(postgres.port),

@@ -128,6 +128,18 @@ class Postgres:
         finally:
             conn.close()
 
+    def admin_in(self, database: str, sql: str, params: tuple = ()) -> list[tuple]:
+        """A query in one database, as the superuser."""
+        import psycopg2
+
+        conn = psycopg2.connect(host="127.0.0.1", port=self.port, user="postgres", dbname=database)
+        try:
+            with conn.cursor() as cursor:
+                cursor.execute(sql, params)
+                return cursor.fetchall()
+        finally:
+            conn.close()
+
     def url(self, database: str) -> str:
         return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
 
