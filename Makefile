@@ -18,7 +18,7 @@ export PYTHONWARNINGS := ignore::DeprecationWarning
 export PYTHONHASHSEED := 0
 
 .PHONY: help setup setup-runtime activate-hook web browser run shell actions train db reset-db test lint typecheck unit \
-        validate story-test e2e test-scale bench bench-flood bench-training bench-smoke cross-validate nlu-report lock clean
+        validate story-test e2e test-scale bench bench-scale bench-flood bench-training bench-smoke cross-validate nlu-report lock clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -117,6 +117,9 @@ bench: train db  ## benchmark ours vs stock rasa init: results/bench.md (about 3
 
 bench-flood: train  ## only the p95 of ordinary buyers while one client floods maximum-size messages, / idle
 	$(PY) -m bench.run --flood-only
+
+bench-scale: $(STAMPS)/dev train  ## 1,000 conversations on the scale-out topology, then with faults: results/bench_scale.md (about 12 minutes)
+	$(PY) -m bench.scale
 
 bench-training: setup  ## only time our full training and a one-line retrain: results/training_times.json
 	$(PY) -m bench.run --training-only
