@@ -51,7 +51,7 @@ logger = logging.getLogger(__name__)
 ORIGIN_ATTRIBUTE = "windowed_sql_store_origin"
 
 
-class SQLWindow(SQLTrackerStore.Base):  # type: ignore[misc,valid-type]
+class SQLWindow(SQLTrackerStore.Base):
     """Where Rasa's window of one conversation starts, and the state there."""
 
     __tablename__ = "tracker_windows"
@@ -83,13 +83,17 @@ class WindowedSQLTrackerStore(SQLTrackerStore):
         password: str | None = None,
         event_broker: EventBroker | None = None,
         login_db: str | None = None,
-        query: dict | None = None,
+        query: dict[str, Any] | None = None,
         window_user_turns: int = DEFAULT_WINDOW_USER_TURNS,
         **kwargs: Any,
     ) -> None:
         self.window_user_turns = max(1, int(window_user_turns))
         # Rasa's constructor creates every table on its declarative base, ours included.
-        super().__init__(domain, dialect, host, port, db, username, password, event_broker, login_db, query, **kwargs)
+        # (Rasa annotates username and password as str but treats None as "not given".)
+        super().__init__(
+            domain, dialect, host, port, db, username, password, event_broker, login_db, query,  # type: ignore[arg-type]
+            **kwargs,
+        )  # fmt: skip
         # A window is read by conversation and event id: without this index a read would
         # still scan all of the conversation's rows (Rasa indexes sender_id alone).
         WINDOW_INDEX.create(bind=self.engine, checkfirst=True)
@@ -107,12 +111,13 @@ class WindowedSQLTrackerStore(SQLTrackerStore):
         return self._tracker(sender_id, prefix + [json.loads(row.data) for row in rows], stored)
 
     def _events_from(self, session: Any, sender_id: str, first_id: int) -> list[Any]:
-        return (
+        rows: list[Any] = (
             session.query(self.SQLEvent)
             .filter(self.SQLEvent.sender_id == sender_id, self.SQLEvent.id >= first_id)
             .order_by(self.SQLEvent.id)
             .all()
         )
+        return rows
 
     def _tracker(self, sender_id: str, events: list[dict[str, Any]], stored: int) -> DialogueStateTracker:
         tracker = self.init_tracker(sender_id)
