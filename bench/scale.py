@@ -38,7 +38,6 @@ import os
 import platform
 import random
 import shutil
-import signal
 import statistics
 import tempfile
 import threading
@@ -59,8 +58,21 @@ from rasa.core.lock_store import LOCK_LIFETIME
 from actions.store import OrderStore, to_text, utc_now
 from bench.run import summary
 from channels.guard import TRY_AGAIN
-from tests.support.cluster import MODEL, REST_TOKEN, Cluster, running_cluster
-from tests.support.stack import ROOT, rss_mb, start_action_server, wait_for
+from tests.support.cluster import (
+    MODEL,
+    POSTGRES_PAUSE_S,
+    REST_TOKEN,
+    Cluster,
+    kill_action_server,
+    kill_rasa_server,
+    pause_postgres,
+    postmaster_pid,
+    process_tree,
+    read_processes,
+    restart_redis,
+    running_cluster,
+)
+from tests.support.stack import ROOT, rss_mb
 
 RESULTS = ROOT / "results"
 QUICK_RESULTS = RESULTS / "tmp" / "bench-scale-quick"
@@ -74,7 +86,6 @@ RETRY_WAIT_S = (1.0, 2.0)
 # Longer than nginx's proxy_read_timeout (60 s), so that a stuck upstream shows as nginx's 504.
 REQUEST_TIMEOUT_S = 90.0
 PROGRESS_EVERY_S = 15.0
-POSTGRES_PAUSE_S = 3.0
 # A fault's effects are counted until this long after it recovered; the next fault waits as long.
 FAULT_TAIL_S = 5.0
 LONG_TURNS = 202
@@ -402,86 +413,6 @@ class Load:
                 self.answered += 1
                 break
         return kind, reply
-
-
-# --- processes -------------------------------------------------------------------------------
-
-
-def read_processes() -> dict[int, tuple[int, int]]:
-    """Every process: pid → (parent pid, CPU ticks used), from /proc."""
-    table = {}
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = Path(entry.path, "stat").read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        table[int(entry.name)] = (int(fields[1]), int(fields[11]) + int(fields[12]))
-    return table
-
-
-def process_tree(root: int, table: dict[int, tuple[int, int]]) -> list[int]:
-    """`root` and all its descendants."""
-    children: dict[int, list[int]] = {}
-    for pid, (parent, _) in table.items():
-        children.setdefault(parent, []).append(pid)
-    found, todo = [], [root]
-    while todo:
-        pid = todo.pop()
-        if pid in table:
-            found.append(pid)
-            todo.extend(children.get(pid, []))
-    return found
-
-
-# --- faults ----------------------------------------------------------------------------------
-
-
-def postmaster_pid(cluster: Cluster) -> int:
-    """The real postmaster: as root, cluster.postgres.process is only `runuser`."""
-    return int((cluster.postgres.data / "postmaster.pid").read_text().split()[0])
-
-
-def pause_postgres(cluster: Cluster) -> None:
-    """Freeze PostgreSQL (the tracker store, and the order store when it lives there) for a few
-    seconds: the postmaster and every backend, since the servers' pooled connections talk to
-    backends that stopping the postmaster alone leaves running."""
-    pids = process_tree(postmaster_pid(cluster), read_processes())
-    for pid in pids:
-        os.kill(pid, signal.SIGSTOP)
-    try:
-        time.sleep(POSTGRES_PAUSE_S)
-    finally:
-        for pid in reversed(pids):
-            os.kill(pid, signal.SIGCONT)
-        # As root the postmaster runs under `runuser`, which stops itself when its child
-        # stops and waits to be continued: left stopped, it would never reap PostgreSQL.
-        os.kill(cluster.postgres.process.pid, signal.SIGCONT)
-
-
-def restart_redis(cluster: Cluster) -> None:
-    cluster.redis.stop()
-    time.sleep(1)
-    cluster.redis.start()
-
-
-def kill_action_server(cluster: Cluster, index: int = 0) -> None:
-    """SIGKILL, as a crash would; nginx sends new calls to the other one meanwhile."""
-    cluster.actions[index].kill()
-    cluster.actions[index].wait()
-    port = cluster.action_ports[index]
-    log = cluster.workdir / f"actions{index}-restarted.log"
-    cluster.actions[index] = start_action_server(port, cluster.env, log)
-    wait_for(f"http://127.0.0.1:{port}/health", cluster.actions[index], log)
-
-
-def kill_rasa_server(cluster: Cluster, index: int = 1) -> None:
-    """SIGKILL, as a crash would: the conversations it held wait for their lock to expire."""
-    cluster.rasa[index].kill()
-    cluster.rasa[index].wait()
-    cluster.start_rasa(index)
-    cluster.wait_rasa(index)
 
 
 @dataclass(frozen=True)

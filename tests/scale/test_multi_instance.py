@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -16,6 +17,7 @@ import requests
 
 from channels.guard import TRY_AGAIN
 from tests.scale.conftest import AUTH_TOKEN, REST_TOKEN
+from tests.support.cluster import kill_action_server, pause_postgres, start_action_server_again
 
 EMAIL = "alex.buyer@example.com"
 CONVERSATIONS = 16
@@ -190,6 +192,51 @@ def test_rasa_server_restart_between_turns(cluster):
         cluster.wait_rasa(0)
     assert "Shall I send" in say(first, sender, "/reason_changed_mind")
     assert "sent your cancellation request" in say(first, sender, "yes")
+    assert len(cluster.order_store().cancellation_requests(order)) == 1
+
+
+def test_an_action_server_killed_mid_conversation(cluster):
+    """A crashed action server: nginx passes the calls to the other one, the buyer notices
+    nothing, and the request is recorded once."""
+    (order,) = seed_orders(cluster, 1, "840000000000")
+    sender = f"scale-actions-{uuid.uuid4().hex[:8]}"
+    assert "order number" in say(cluster.rasa_urls[0], sender, "I want to cancel my order")
+    kill_action_server(cluster, 0, restart=False)
+    try:
+        assert "email" in say(cluster.rasa_urls[1], sender, order)
+        assert "Why do you want to cancel" in say(cluster.rasa_urls[0], sender, EMAIL)
+        assert "Shall I send" in say(cluster.rasa_urls[1], sender, "/reason_changed_mind")
+        assert "sent your cancellation request" in say(cluster.rasa_urls[0], sender, "yes")
+    finally:
+        start_action_server_again(cluster, 0)
+    assert len(cluster.order_store().cancellation_requests(order)) == 1
+    assert user_texts(cluster, sender) == ["I want to cancel my order", order, EMAIL, "/reason_changed_mind", "yes"]
+
+
+def test_postgres_paused_during_a_turn(cluster):
+    """PostgreSQL (conversations and orders) freezes for 3 s under a turn: the buyer gets the
+    answer late, or "try again" and then the answer; the yes is recorded once, and the
+    message is stored once for every normal answer."""
+    (order,) = seed_orders(cluster, 1, "850000000000")
+    sender = f"scale-pg-{uuid.uuid4().hex[:8]}"
+    url = cluster.rasa_urls[0]
+    for text in ("I want to cancel my order", order, EMAIL):
+        say(url, sender, text)
+    assert "Shall I send" in say(url, sender, "/reason_changed_mind")
+    pause = threading.Thread(target=pause_postgres, args=(cluster, 3.0))
+    pause.start()
+    time.sleep(0.5)
+    try:
+        answer = say(cluster.rasa_urls[1], sender, "yes")
+    finally:
+        pause.join()
+    stored = ["I want to cancel my order", order, EMAIL, "/reason_changed_mind", "yes"]
+    if answer == TRY_AGAIN:
+        answer = say(cluster.rasa_urls[1], sender, "yes")
+        assert user_texts(cluster, sender) in (stored, [*stored, "yes"])
+    else:
+        assert user_texts(cluster, sender) == stored
+    assert "sent your cancellation request" in answer
     assert len(cluster.order_store().cancellation_requests(order)) == 1
 
 

@@ -4,7 +4,10 @@ same code for `make test-scale` (tests/scale) and `make bench-scale` (bench/scal
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
@@ -116,3 +119,92 @@ def running_cluster(work: Path, extra_env: dict[str, str] | None = None) -> Iter
             with suppress(Exception):
                 service.stop()
         postgres.remove()
+
+
+# The faults of the benchmark and of the tests (a process crash, a frozen database).
+POSTGRES_PAUSE_S = 3.0
+
+
+# --- processes -------------------------------------------------------------------------------
+
+
+def read_processes() -> dict[int, tuple[int, int]]:
+    """Every process: pid → (parent pid, CPU ticks used), from /proc."""
+    table = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = Path(entry.path, "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        table[int(entry.name)] = (int(fields[1]), int(fields[11]) + int(fields[12]))
+    return table
+
+
+def process_tree(root: int, table: dict[int, tuple[int, int]]) -> list[int]:
+    """`root` and all its descendants."""
+    children: dict[int, list[int]] = {}
+    for pid, (parent, _) in table.items():
+        children.setdefault(parent, []).append(pid)
+    found, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        if pid in table:
+            found.append(pid)
+            todo.extend(children.get(pid, []))
+    return found
+
+
+# --- faults ----------------------------------------------------------------------------------
+
+
+def postmaster_pid(cluster: Cluster) -> int:
+    """The real postmaster: as root, cluster.postgres.process is only `runuser`."""
+    return int((cluster.postgres.data / "postmaster.pid").read_text().split()[0])
+
+
+def pause_postgres(cluster: Cluster, seconds: float = POSTGRES_PAUSE_S) -> None:
+    """Freeze PostgreSQL (the tracker store, and the order store when it lives there) for a few
+    seconds: the postmaster and every backend, since the servers' pooled connections talk to
+    backends that stopping the postmaster alone leaves running."""
+    pids = process_tree(postmaster_pid(cluster), read_processes())
+    for pid in pids:
+        os.kill(pid, signal.SIGSTOP)
+    try:
+        time.sleep(seconds)
+    finally:
+        for pid in reversed(pids):
+            os.kill(pid, signal.SIGCONT)
+        # As root the postmaster runs under `runuser`, which stops itself when its child
+        # stops and waits to be continued: left stopped, it would never reap PostgreSQL.
+        os.kill(cluster.postgres.process.pid, signal.SIGCONT)
+
+
+def restart_redis(cluster: Cluster) -> None:
+    cluster.redis.stop()
+    time.sleep(1)
+    cluster.redis.start()
+
+
+def kill_action_server(cluster: Cluster, index: int = 0, restart: bool = True) -> None:
+    """SIGKILL, as a crash would; nginx sends new calls to the other one meanwhile."""
+    cluster.actions[index].kill()
+    cluster.actions[index].wait()
+    if restart:
+        start_action_server_again(cluster, index)
+
+
+def start_action_server_again(cluster: Cluster, index: int) -> None:
+    port = cluster.action_ports[index]
+    log = cluster.workdir / f"actions{index}-restarted.log"
+    cluster.actions[index] = start_action_server(port, cluster.env, log)
+    wait_for(f"http://127.0.0.1:{port}/health", cluster.actions[index], log)
+
+
+def kill_rasa_server(cluster: Cluster, index: int = 1) -> None:
+    """SIGKILL, as a crash would: the conversations it held wait for their lock to expire."""
+    cluster.rasa[index].kill()
+    cluster.rasa[index].wait()
+    cluster.start_rasa(index)
+    cluster.wait_rasa(index)
