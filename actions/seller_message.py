@@ -85,16 +85,19 @@ _LEAD = (
 )
 # "the seller", "seller", "the shop owner", "them"; "for me" after it changes nothing.
 _SELLER = r"(?:him|her|them|(?:the\s+)?(?:seller|store|shop|vendor|merchant)(?:\s+owner)?)(?:\s+for\s+me)?"
-# "contact the shop and ask …", "check with the seller whether …": the request leads to a question.
+_ORDER_REF = (
+    r"(?:\s+(?:of|for|about)\s+(?:my\s+|the\s+)?(?:order|purchase|package)?\s*(?:no\.?|number|#)?\s*[\d][\d \-]{2,24})?"
+)
+# "contact the shop (of order 8100…) and ask …", "check with the seller whether …": the
+# request leads to a question.
 _REACH = (
     r"(?:(?:contact|message|msg|ping|write\s+to|reach\s+out\s+to|get\s+in\s+touch\s+with)\s+"
     + _SELLER
-    + r"\s+and\s+ask(?:\s+(?:them|him|her))?|check\s+with\s+"
+    + _ORDER_REF
+    + r",?\s+and\s+ask(?:\s+(?:them|him|her))?|check\s+with\s+"
     + _SELLER
+    + _ORDER_REF
     + r")"
-)
-_ORDER_REF = (
-    r"(?:\s+(?:of|for|about)\s+(?:my\s+|the\s+)?(?:order|purchase|package)?\s*(?:no\.?|number|#)?\s*[\d][\d \-]{2,24})?"
 )
 # "send this to the seller of order 8100…: could you …", "message the store: …", "write: …"
 _OWN = re.compile(

@@ -67,6 +67,12 @@ ADD, OWN = Dictation.ADD, Dictation.OWN
             ADD,
             "Could you tell me whether the item is original?",
         ),
+        (
+            # Found in Chromium: with the order named, the whole request went to the seller.
+            "could you contact the shop of order 8100000000000002 and ask if they can send it in a bigger box",
+            ADD,
+            "Could you tell me if you can send it in a bigger box?",
+        ),
         ("can u ask seller to pack it well 🎁", ADD, "Could you please pack it well?"),
         ("ask them to use a bigger box please", ADD, "Could you please use a bigger box?"),
         ("message the store and ask for a bigger size", ADD, "I would like to ask for a bigger size."),
