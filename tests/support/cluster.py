@@ -1,6 +1,6 @@
 """The scale-out topology on one machine: PostgreSQL tracker store, Redis lock store, two
 action servers and two Rasa servers behind nginx, sharing one order store. Started by the
-same code for `make test-scale` (tests/scale) and `make bench-scale` (bench/scale.py)."""
+same code for `make test-scale` (tests/scale) and `make bench-scale` (bench/scale/)."""
 
 from __future__ import annotations
 
