@@ -3,8 +3,9 @@ hosts share one order database.
 
 :class:`PostgresDatabase` offers the part of sqlite-utils' ``Database`` and ``Table`` that the
 stores and the schema use (:class:`actions.database.Database`), and turns their ``?`` and
-``:name`` placeholders into psycopg2's, so :class:`~actions.store.OrderStore` and
-:class:`~actions.handoff_store.HandoffStore` keep one set of queries for both backends.
+``:name`` placeholders into psycopg2's (:mod:`actions.postgres_sql`), so
+:class:`~actions.store.OrderStore` and :class:`~actions.handoff_store.HandoffStore` keep one
+set of queries for both backends.
 :class:`PostgresBackend` gives each thread its own connection and serialises writes the way
 SQLite's ``BEGIN IMMEDIATE`` does (see :meth:`PostgresBackend.write`).
 """
@@ -12,11 +13,9 @@ SQLite's ``BEGIN IMMEDIATE`` does (see :meth:`PostgresBackend.write`).
 from __future__ import annotations
 
 import os
-import re
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
-from functools import lru_cache
 from typing import Any, NamedTuple
 
 import psycopg2
@@ -24,6 +23,7 @@ import psycopg2.extensions
 from sqlite_utils.db import NotFoundError
 
 from actions.database import Database, Params, StoreUnavailable
+from actions.postgres_sql import adapt_params, pyformat, quote
 
 # The advisory lock every write transaction takes: one number for "the order store's writes".
 WRITE_LOCK = 0x4F52_4445_5253_5431  # "ORDERST1"
@@ -35,49 +35,6 @@ UNAVAILABLE: tuple[type[Exception], ...] = (psycopg2.OperationalError, psycopg2.
 # Python types of the schema (actions.schema) and their PostgreSQL types.
 SQL_TYPES = {str: "text", int: "bigint", float: "double precision", bytes: "bytea"}
 SCHEMES = ("postgresql://", "postgres://")
-
-
-# --- placeholders and values -----------------------------------------------------------------
-
-# A quoted literal or name (left alone but for %), a cast, a ?, a :name or a %.
-_TOKEN = re.compile(r"""('(?:[^']|'')*'|"(?:[^"]|"")*")|(::)|(\?)|:([A-Za-z_]\w*)|(%)""")
-
-
-@lru_cache(maxsize=512)
-def pyformat(sql: str) -> str:
-    """sqlite's ``?`` and ``:name`` as psycopg2's ``%s`` and ``%(name)s``; a literal % doubled."""
-
-    def swap(match: re.Match[str]) -> str:
-        quoted, cast, qmark, name, _ = match.groups()
-        if quoted:
-            return quoted.replace("%", "%%")
-        if cast:
-            return cast
-        if qmark:
-            return "%s"
-        if name:
-            return f"%({name})s"
-        return "%%"
-
-    return _TOKEN.sub(swap, sql)
-
-
-def _value(value: Any) -> Any:
-    """PostgreSQL text cannot hold NUL, which SQLite keeps: it becomes U+FFFD, so the text is
-    still stored (and a looked-up id with a NUL still matches nothing) instead of failing."""
-    return value.replace("\x00", "\ufffd") if isinstance(value, str) and "\x00" in value else value
-
-
-def _params(params: Params) -> Any:
-    if params is None:
-        return ()
-    if isinstance(params, dict):
-        return {key: _value(value) for key, value in params.items()}
-    return tuple(_value(value) for value in params)
-
-
-def quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 # --- the sqlite-utils surface ---------------------------------------------------------------
@@ -97,7 +54,7 @@ class PostgresDatabase:
     def execute(self, sql: str, parameters: Params = None) -> Any:
         """Run one statement; the cursor (``rowcount``, ``fetchone``) as sqlite3's."""
         cursor = self.conn.cursor()
-        cursor.execute(pyformat(sql), _params(parameters))
+        cursor.execute(pyformat(sql), adapt_params(parameters))
         return cursor
 
     def query(self, sql: str, params: Params = None) -> Iterator[dict[str, Any]]:

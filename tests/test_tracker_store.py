@@ -1,12 +1,16 @@
 """The windowed tracker store: Rasa gets a short tracker whose state equals the full
 history's, the store keeps every event once, and a new session starts a new window.
 Memory is bounded (idle conversations and the least recently used beyond a cap are
-dropped), and a tracker the store did not hand out never overwrites the stored history."""
+dropped), and a tracker the store did not hand out never overwrites the stored history.
+
+The promises both windowed stores make run here once on each (`windowed`): the in-memory
+store and the SQL one (addons/sql_tracker_store.py) on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
 import asyncio
 from collections import OrderedDict
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from unittest import mock
@@ -108,72 +112,130 @@ def full_replay(domain: Domain, sender: str, events: list[Event]) -> DialogueSta
     return DialogueStateTracker.from_events(sender, events, domain.slots)
 
 
-def test_window_has_the_state_of_the_whole_history(store, domain):
+def dicts(events) -> list[dict[str, Any]]:
+    return [event.as_dict() for event in events]
+
+
+# Every windowed store keeps these promises: the in-memory one and the SQL one, on SQLite and
+# on a real PostgreSQL server (conftest's, one for the session). What only one of them promises
+# stays with it: below for the in-memory store, in test_sql_tracker_store.py for the SQL one.
+
+WINDOWED = ("memory", "sqlite", "postgresql")
+
+
+def sql_connection(request: pytest.FixtureRequest, tmp_path: Path, dialect: str) -> dict[str, Any]:
+    """Where a test's SQL stores keep their events: a new database for each test (a
+    PostgreSQL one is dropped after it)."""
+    if dialect == "sqlite":
+        return {"dialect": "sqlite", "db": str(tmp_path / "trackers.db")}
+    server = request.getfixturevalue("postgres_server")
+    name = server.new_database()
+    request.addfinalizer(lambda: server.drop_database(name))
+    return {"dialect": "postgresql", "host": "127.0.0.1", "port": server.port, "db": name, "username": "postgres"}
+
+
+@pytest.fixture(params=WINDOWED)
+def make_windowed(request, domain: Domain, clock: FakeClock, tmp_path: Path) -> Callable[..., TrackerStore]:
+    """Makes windowed stores of one kind (keyword arguments go to the store), with the
+    window of `WINDOW` user turns; the SQL ones a test makes share one database."""
+    if request.param == "memory":
+        return lambda **kwargs: WindowedTrackerStore(domain, window_user_turns=WINDOW, clock=clock, **kwargs)
+    connection = sql_connection(request, tmp_path, request.param)
+    return lambda **kwargs: WindowedSQLTrackerStore(domain, window_user_turns=WINDOW, **connection, **kwargs)
+
+
+@pytest.fixture
+def windowed(make_windowed: Callable[..., TrackerStore]) -> TrackerStore:
+    return make_windowed()
+
+
+def test_window_has_the_state_of_the_whole_history(windowed, domain):
     sender, everything = "long", []
     for upto in range(1, 31):
-        everything += converse(store, sender, range(upto - 1, upto))
-        window = run(store.retrieve(sender))
+        everything += converse(windowed, sender, range(upto - 1, upto))
+        window = run(windowed.retrieve(sender))
         reference = full_replay(domain, sender, everything)
         assert window.current_slot_values() == reference.current_slot_values(), upto
         assert window.active_loop_name == reference.active_loop_name, upto
         assert window.latest_message.text == reference.latest_message.text
         users = [event for event in window.events if isinstance(event, UserUttered)]
         assert min(upto, WINDOW) <= len(users) <= 2 * WINDOW
-    assert len(run(store.retrieve(sender)).events) < len(everything) / 3
+    assert len(run(windowed.retrieve(sender)).events) < len(everything) / 3
 
 
-def test_recent_dialogue_states_match_the_full_history(store, domain):
+def test_recent_dialogue_states_match_the_full_history(windowed, domain):
     """What the policies look at (the last states, max_history 4) is the same."""
-    everything = converse(store, "states", range(25))
-    window = run(store.retrieve("states"))
+    everything = converse(windowed, "states", range(25))
+    window = run(windowed.retrieve("states"))
     reference = full_replay(domain, "states", everything)
     assert domain.states_for_tracker_history(window)[-5:] == domain.states_for_tracker_history(reference)[-5:]
 
 
-def test_every_event_is_kept_once_in_order(store, domain):
-    everything = converse(store, "full", range(20))
-    full = run(store.retrieve_full_tracker("full"))
-    assert [event.as_dict() for event in full.events] == [event.as_dict() for event in everything]
+def test_every_event_is_kept_once_in_order(windowed):
+    everything = converse(windowed, "full", range(20))
+    full = run(windowed.retrieve_full_tracker("full"))
+    assert dicts(full.events) == dicts(everything)
 
 
-def test_saving_the_same_tracker_twice_adds_nothing(store):
-    converse(store, "twice", range(10))
-    tracker = run(store.retrieve("twice"))
+def test_saving_the_same_tracker_twice_adds_nothing(windowed):
+    converse(windowed, "twice", range(10))
+    tracker = run(windowed.retrieve("twice"))
     tracker.update(UserUttered("again", {"name": "greet", "confidence": 1.0}))
-    run(store.save(tracker))
-    run(store.save(tracker))
-    full = run(store.retrieve_full_tracker("twice"))
+    run(windowed.save(tracker))
+    run(windowed.save(tracker))
+    full = run(windowed.retrieve_full_tracker("twice"))
     assert [event.text for event in full.events if isinstance(event, UserUttered)].count("again") == 1
 
 
-def test_a_new_session_starts_a_new_window(store, domain):
-    converse(store, "sessions", range(12))
-    tracker = run(store.retrieve("sessions"))
+def test_a_new_session_starts_a_new_window(windowed):
+    converse(windowed, "sessions", range(12))
+    tracker = run(windowed.retrieve("sessions"))
     for event in (ActionExecuted("action_session_start"), SessionStarted(), ActionExecuted("action_listen")):
         tracker.update(event)
-    run(store.save(tracker))
-    converse(store, "sessions", range(100, 102))
-    window = run(store.retrieve("sessions"))
+    run(windowed.save(tracker))
+    converse(windowed, "sessions", range(100, 102))
+    window = run(windowed.retrieve("sessions"))
     assert isinstance(window.events[0], ActionExecuted) and window.events[0].action_name == "action_session_start"
     assert window.get_slot("customer_id") is None  # slots are not carried over (domain)
-    assert len(run(store.retrieve_full_tracker("sessions")).events) > len(window.events)
+    assert len(run(windowed.retrieve_full_tracker("sessions")).events) > len(window.events)
 
 
-def dicts(events) -> list[dict[str, Any]]:
-    return [event.as_dict() for event in events]
-
-
-def test_a_tracker_built_elsewhere_never_replaces_the_history(store, domain):
+def test_a_tracker_built_elsewhere_never_replaces_the_history(windowed, domain):
     """The HTTP API's replacement (PUT .../tracker/events): Rasa works on the replacement
-    from now on, and the history before it is kept."""
-    before = converse(store, "replace", range(8))
+    from now on, and the history before it is kept. So is it when the tracker built
+    elsewhere is a single message."""
+    before = converse(windowed, "replace", range(8))
     replacement = full_replay(domain, "replace", [ActionExecuted("action_listen"), *turn(0)])
-    run(store.save(replacement))
-    full = run(store.retrieve_full_tracker("replace"))
+    run(windowed.save(replacement))
+    full = run(windowed.retrieve_full_tracker("replace"))
     assert dicts(full.events) == dicts(before) + dicts(replacement.events)
-    window = run(store.retrieve("replace"))
+    window = run(windowed.retrieve("replace"))
     assert dicts(window.events) == dicts(replacement.events)
     assert window.get_slot("customer_id") is None  # the replacement's state, not the old one
+
+    everything = converse(windowed, "elsewhere", range(8))
+    stranger = full_replay(domain, "elsewhere", [UserUttered("other", {"name": "greet", "confidence": 1.0})])
+    run(windowed.save(stranger))
+    full = run(windowed.retrieve_full_tracker("elsewhere"))
+    assert dicts(full.events)[: len(everything)] == dicts(everything)
+    assert full.events[-1] == stranger.events[-1]
+    assert run(windowed.retrieve("elsewhere")).latest_message.text == "other"
+
+
+def test_new_events_reach_the_event_broker_once(make_windowed):
+    broker = Broker()
+    store = make_windowed(event_broker=broker)
+    everything = converse(store, "broker", range(15))
+    assert [event["event"] for event in broker.published] == [event.type_name for event in everything]
+
+
+def test_unknown_conversation(windowed):
+    assert run(windowed.retrieve("nobody")) is None
+    assert run(windowed.retrieve_full_tracker("nobody")) is None
+    assert not run(windowed.exists("nobody"))
+
+
+# The in-memory store's own: a tracker Rasa lost or copied, the shipped endpoints, the bounded memory.
 
 
 def test_a_failed_read_then_a_save_keeps_the_history(store, domain):
@@ -221,19 +283,6 @@ def test_a_full_tracker_saved_back_adds_only_its_new_events(store, domain):
     after = run(store.retrieve_full_tracker("extended"))
     assert dicts(after.events)[:-1] == dicts(before)
     assert after.events[-1].text == "one more"
-
-
-def test_new_events_reach_the_event_broker_once(domain):
-    broker = Broker()
-    store = WindowedTrackerStore(domain, event_broker=broker, window_user_turns=WINDOW)
-    everything = converse(store, "broker", range(15))
-    assert [event["event"] for event in broker.published] == [event.type_name for event in everything]
-
-
-def test_unknown_conversation(store):
-    assert run(store.retrieve("nobody")) is None
-    assert run(store.retrieve_full_tracker("nobody")) is None
-    assert not run(store.exists("nobody"))
 
 
 def test_the_shipped_endpoints_use_it(domain):
