@@ -6,9 +6,12 @@ a Rasa server restarts between turns, Redis restarts, and hostile HTTP at the ed
 from __future__ import annotations
 
 import json
+import os
+import signal
 import threading
 import time
 import uuid
+from contextlib import suppress
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -193,6 +196,47 @@ def test_rasa_server_restart_between_turns(cluster):
     assert "Shall I send" in say(first, sender, "/reason_changed_mind")
     assert "sent your cancellation request" in say(first, sender, "yes")
     assert len(cluster.order_store().cancellation_requests(order)) == 1
+
+
+def test_a_rasa_server_killed_mid_turn_gives_the_conversation_back_when_it_restarts(cluster):
+    """A crash inside a turn leaves that turn's lock ticket in Redis. Without it given back,
+    the buyer's next messages would wait up to Rasa's lock lifetime (60 s) on every server."""
+    from addons.lock_store import AtomicRedisLockStore
+
+    (order,) = seed_orders(cluster, 1, "835000000000")
+    sender = f"scale-crash-{uuid.uuid4().hex[:8]}"
+    first, second = cluster.rasa_urls
+    assert "order number" in say(first, sender, "I want to cancel my order")
+    locks = AtomicRedisLockStore(host="127.0.0.1", port=cluster.redis.port, db=0, key_prefix="orderassistant")
+    # The action servers frozen: the next turn takes its lock ticket, then waits for the
+    # order form's validation (PostgreSQL would stop it before the lock: the channel reads
+    # the handoff state first).
+    for action_server in cluster.actions:
+        os.kill(action_server.pid, signal.SIGSTOP)
+    turn = threading.Thread(target=lambda: suppress_errors(say, first, sender, order))
+    turn.start()
+    try:
+        deadline = time.monotonic() + 10
+        while locks.get_lock(sender) is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert locks.get_lock(sender) is not None, "the turn never took its lock"
+        cluster.rasa[0].kill()
+        cluster.rasa[0].wait()
+    finally:
+        for action_server in cluster.actions:
+            os.kill(action_server.pid, signal.SIGCONT)
+        turn.join()
+    assert locks.get_lock(sender) is not None  # the dead server's ticket is still there
+    cluster.start_rasa(0)
+    cluster.wait_rasa(0)
+    assert locks.get_lock(sender) is None
+    assert "email" in say(second, sender, order)
+    assert "Why do you want to cancel" in say(second, sender, EMAIL)
+
+
+def suppress_errors(function, *args) -> None:
+    with suppress(requests.RequestException):
+        function(*args)
 
 
 def test_an_action_server_killed_mid_conversation(cluster):

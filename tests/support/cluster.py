@@ -41,7 +41,8 @@ class Cluster:
     def start_rasa(self, index: int) -> None:
         log = self.workdir / f"rasa{index}.log"
         process = start_rasa(
-            MODEL, self.rasa_ports[index], ROOT / "deploy" / "endpoints.scale.yml", self.env, log,
+            MODEL, self.rasa_ports[index], ROOT / "deploy" / "endpoints.scale.yml",
+            {**self.env, "RASA_SERVER_ID": f"rasa-{index + 1}"}, log,
             ("--enable-api", "--auth-token", AUTH_TOKEN),
         )  # fmt: skip
         if index < len(self.rasa):
@@ -203,7 +204,8 @@ def start_action_server_again(cluster: Cluster, index: int) -> None:
 
 
 def kill_rasa_server(cluster: Cluster, index: int = 1) -> None:
-    """SIGKILL, as a crash would: the conversations it held wait for their lock to expire."""
+    """SIGKILL, as a crash would: the turns it was serving keep their lock tickets until it
+    starts again under the same RASA_SERVER_ID and gives them back (addons/lock_store.py)."""
     cluster.rasa[index].kill()
     cluster.rasa[index].wait()
     cluster.start_rasa(index)
