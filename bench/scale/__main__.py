@@ -41,6 +41,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from bench.profiling import sampling, stage_shares
 from bench.scale.load import RETRIES
 from bench.scale.measure import constant_cost, order_store_kind, warm_up
 from bench.scale.paths import plan_conversations, seed_customers
@@ -52,6 +53,7 @@ from tests.support.stack import ROOT
 
 def measure(count: int, in_flight: int, quick: bool) -> tuple[dict[str, Any], dict[str, list]]:
     """Start the cluster, run both phases and the long conversation; the report and the series."""
+    stacks = ROOT / "results" / "tmp" / ("bench-scale-quick-stacks.txt" if quick else "bench-scale-stacks.txt")
     report: dict[str, Any] = {
         "date": datetime.now(timezone.utc).strftime("%Y-%m-%d"),
         "cores": os.cpu_count(),
@@ -76,7 +78,14 @@ def measure(count: int, in_flight: int, quick: bool) -> tuple[dict[str, Any], di
         emails = seed_customers(cluster.order_store())
         warm_up(cluster)
         for phase, with_faults in (("load", False), ("faults", True)):
-            result = run_phase(cluster, phase, plan_conversations(count, phase, emails), in_flight, with_faults)
+            plans = plan_conversations(count, phase, emails)
+            if phase == "load":  # what inside a Rasa server takes the CPU (bench/profiling.py)
+                with sampling(cluster.rasa[0].pid, stacks) as sampled:
+                    result = run_phase(cluster, phase, plans, in_flight, with_faults)
+                if sampled is not None and sampled.exists():
+                    report["profile"] = {**stage_shares(sampled), "raw": str(sampled.relative_to(ROOT))}
+            else:
+                result = run_phase(cluster, phase, plans, in_flight, with_faults)
             series[phase] = result.pop("series")
             report["phases"][phase] = {**result, "in_flight": in_flight}
             if phase == "load":

@@ -11,6 +11,7 @@ from typing import Any
 
 from rasa.core.lock_store import LOCK_LIFETIME
 
+from bench.profiling import profile_section
 from bench.scale.faults import FAULT_TAIL_S, STALLED_S
 from bench.scale.load import ENDPOINTS
 from tests.support.stack import ROOT
@@ -155,7 +156,8 @@ def faults_section(phase: dict[str, Any]) -> list[str]:
             "",
             f"{stalled['answered_after_30s']} answered turns took over {STALLED_S:.0f} s; "
             f"{stalled['retrying_a_cut_off_message']} of them retried a message cut off inside a killed server: "
-            f"that conversation's lock stays taken until Rasa's lock lifetime ({LOCK_LIFETIME} s) runs out.",
+            "that conversation's lock ticket stays taken until the server has restarted and given it back "
+            f"(at most Rasa's lock lifetime, {LOCK_LIFETIME} s).",
         ]
     return [
         "### Faults",
@@ -245,6 +247,7 @@ def markdown(report: dict[str, Any]) -> str:
         "",
         *(f"- {line}" for line in report["limits"]),
         "",
+        *profile_section(report.get("profile", {})),
         "![latency over time, latency CDF, latency by turn of one long conversation](bench_scale.png)",
     ]
     return "\n".join(lines) + "\n"
