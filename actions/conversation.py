@@ -34,6 +34,7 @@ class ConversationView:
     pending_offer: Offer = Offer.NONE
     offer_order_id: str | None = None  # the order the pending offer was made for
     seller_message_draft: str | None = None
+    seller_message_language: str | None = None  # "en" when the buyer asked for English
     seller_words: BuyerWords = NO_WORDS  # what the buyer asked to say to the seller
     seller_text: str | None = None  # a message the buyer typed in the seller message form
     email: str | None = None
@@ -65,6 +66,7 @@ class ConversationView:
             pending_offer=offer,
             offer_order_id=offer_order_id,
             seller_message_draft=slot("seller_message_draft"),
+            seller_message_language=slot("seller_message_language"),
             seller_words=BuyerWords.from_slot(slot("seller_words")),
             seller_text=slot("seller_text"),
             email=slot("email"),

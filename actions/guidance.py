@@ -15,7 +15,7 @@ from enum import Enum
 from typing import Any
 
 from actions.facts import OrderFacts, RequestFacts, SellerFacts
-from actions.replies import Say, say
+from actions.replies import Money, Say, say
 from actions.vocabulary import Offer, OrderStatus, Reason, RequestState
 
 # How long a seller normally has to answer a cancellation request before the buyer
@@ -316,7 +316,7 @@ def refund_explanation(order: OrderFacts | None = None) -> tuple[Say, ...]:
             state: Say | str = say("refund.state.in_progress" if order.refund_status else "refund.state.unknown")
         else:
             state = str(order.refund_status)
-        return (say("refund.of_cancelled", price=order.price or 0.0, currency=order.currency, state=state), general)
+        return (say("refund.of_cancelled", amount=Money(order.price or 0.0, order.currency), state=state), general)
     if order.status is Status.AWAITING_PAYMENT:
         return (say("refund.nothing_paid"),)
     return (say("refund.not_cancelled"), general)

@@ -23,7 +23,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from actions.facts import OrderFacts
-from actions.replies import Say, reason_label, say
+from actions.replies import LANGUAGE, Say, reason_label, say
 from actions.vocabulary import HandoffTrigger, Reason
 
 logger = logging.getLogger(__name__)
@@ -178,7 +178,8 @@ def summary(
         "order_id": facts["order_id"] if facts else None,
         "order": facts,
         "reason": reason.value if reason else None,
-        "reason_label": reason_label(reason) if reason else None,
+        "reason_label": reason_label(reason, "en") if reason else None,  # for the agent
+        "language": LANGUAGE.get(),  # the buyer's: the console's notices go out in it
         "buyer_words": reason_text,
         "bot_offered": offered,
         "done": dict(records),

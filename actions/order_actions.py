@@ -7,7 +7,7 @@ what to write is :mod:`actions.service`'s.
 from __future__ import annotations
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -22,13 +22,25 @@ from actions.adapter import (
 from actions.conversation import offer_slot
 from actions.guidance import Guidance
 from actions.replies import say
+from actions.seller_message import asks_for_english
 from actions.service import Result
 from actions.store import StoreUnavailable
 from actions.vocabulary import Offer
 
 NO_OFFER = SlotSet("pending_offer", None)
 # After a message to the seller is sent or dropped, what the buyer dictated for it goes too.
-NO_SELLER_MESSAGE = [SlotSet("seller_message_draft", None), SlotSet("seller_words", None)]
+NO_SELLER_MESSAGE = [
+    SlotSet("seller_message_draft", None),
+    SlotSet("seller_words", None),
+    SlotSet("seller_message_language", None),
+]
+
+
+def redraft_in_english(dispatcher: CollectingDispatcher) -> list[EventType]:
+    """The open message to the seller written again in English; the order form shows it
+    again with the same question. What the buyer typed themselves stays as typed."""
+    utter(dispatcher, say("seller_words.in_english"))
+    return [SlotSet("seller_message_language", "en"), NO_OFFER, FollowupAction("order_form")]
 
 
 def offer_or_move_on(dispatcher: CollectingDispatcher, decision: Guidance, order_id: str) -> list[EventType]:
@@ -80,6 +92,8 @@ class ActionConfirmOffer(Action):
         if view.pending_offer is Offer.NONE:
             utter(dispatcher, say("offer.none_pending"))
             return []
+        if view.pending_offer is Offer.SEND_SELLER_MESSAGE and asks_for_english(view.buyer_words):
+            return redraft_in_english(dispatcher)  # "yes, but in English": nothing sent yet
         try:
             outcome = await off_loop(lambda service: service.carry_out(view))
         except StoreUnavailable:

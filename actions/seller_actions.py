@@ -19,9 +19,9 @@ from rasa_sdk.types import DomainDict
 from actions import identity
 from actions.adapter import seller_message_buttons, utter, view_of
 from actions.conversation import PAYLOAD_PREFIX, ConversationView
-from actions.order_actions import NO_OFFER
+from actions.order_actions import NO_OFFER, redraft_in_english
 from actions.replies import say
-from actions.seller_message import MAX_SELLER_WORDS, Dictation, read_dictation
+from actions.seller_message import MAX_SELLER_WORDS, Dictation, asks_for_english, read_dictation
 from actions.vocabulary import Goal, Offer
 
 DICTATE_INTENT = "dictate_seller_message"
@@ -38,6 +38,9 @@ class ActionTakeSellerWords(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         view = view_of(tracker)
+        open_draft = view.pending_offer is Offer.SEND_SELLER_MESSAGE and view.seller_message_draft
+        if open_draft and view.seller_text is None and asks_for_english(view.buyer_words):
+            return redraft_in_english(dispatcher)
         if view.seller_text is not None:  # typed in the form: the buyer's message, as typed
             kind, words = Dictation.OWN, view.seller_text.strip()
         elif view.intent == DICTATE_INTENT and view.buyer_words:

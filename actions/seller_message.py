@@ -168,6 +168,19 @@ _QUESTION = re.compile(r"(?:could|can|would|will|when|where|what|why|how|is|are|
 _QUOTES = ('"', "'", "“", "”", "‘", "’", "«", "»")
 
 
+# "Send it in English", in the buyer's language: many sellers read English better than it.
+_IN_ENGLISH = re.compile(
+    r"\b(?:in\s+english|en\s+ingl[eé]s|em\s+ingl[eê]s|en\s+anglais|po[- ]?angliysk[iy])\b"
+    r"|на\s+английском|по-английски|английск",
+    re.IGNORECASE,
+)
+
+
+def asks_for_english(text: str | None) -> bool:
+    """Whether the buyer asks for the message to the seller in English."""
+    return bool(text and _IN_ENGLISH.search(text))
+
+
 def read_dictation(text: str) -> tuple[Dictation, str]:
     """What to put in the message, from a message that says what to tell the seller: the
     words after "add that", "tell them", "send this to the seller: …"; a question after "ask
@@ -257,6 +270,20 @@ def draft_seller_message(
         added=added,
         signature=signature,
     )
+
+
+def draft_in(decision: Guidance, language: str) -> Guidance:
+    """The decision with its message to the seller written in `language` ("send it in
+    English"): the text shown is the text sent; the rest stays in the buyer's language."""
+    draft = decision.facts.get("draft")
+    if not isinstance(draft, Say):
+        return decision
+    text = render(draft, language)
+    messages = tuple(
+        say(message.key, **{**message.params, "draft": text}) if message.params.get("draft") is draft else message
+        for message in decision.messages
+    )
+    return replace(decision, messages=messages, facts={**decision.facts, "draft": text})
 
 
 def guide_contact_seller(

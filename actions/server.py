@@ -35,6 +35,8 @@ from sanic.response import HTTPResponse
 
 from actions import identity, webhook
 from actions.identity import MissingSecret
+from actions.languages import conversation_language
+from actions.replies import LANGUAGE
 
 TOKEN_VARIABLE = "ACTION_SERVER_TOKEN"
 HOST_VARIABLE = "ACTION_SERVER_HOST"
@@ -96,9 +98,27 @@ def require_secret(app: Sanic, token: str) -> Sanic:
     return app
 
 
+def speak_the_buyers_language(app: Sanic) -> Sanic:
+    """Every message an action renders comes out in the conversation's language: the slots
+    `language` and `language_hint` of the tracker Rasa sends with the call (actions/languages.py).
+    Request middleware runs in the handler's task, so the setting is this call's alone."""
+
+    async def choose(request: Request) -> None:
+        if request.method != "POST" or request.path != "/webhook":
+            return
+        try:
+            slots = (request.json.get("tracker") or {}).get("slots") or {}
+        except Exception:  # an unreadable body: rasa-sdk answers it
+            slots = {}
+        LANGUAGE.set(conversation_language(slots if isinstance(slots, dict) else {}))
+
+    app.register_middleware(choose, "request")
+    return app
+
+
 def build_app(token: str) -> Sanic:
     """rasa-sdk's app for our actions, allowing no CORS origin (no browser calls it), with the check."""
-    return send_webhooks(require_secret(create_app("actions", cors_origins=None), token))
+    return send_webhooks(speak_the_buyers_language(require_secret(create_app("actions", cors_origins=None), token)))
 
 
 def send_webhooks(app: Sanic) -> Sanic:
@@ -126,7 +146,7 @@ def attach_sanic_app_extensions(app: Sanic) -> None:
     rasa-sdk reads ``SANIC_HOST`` (default 0.0.0.0) right after this hook."""
     try:
         token = shared_secret(os.environ)
-        send_webhooks(require_secret(app, token))
+        send_webhooks(speak_the_buyers_language(require_secret(app, token)))
     except (MissingSecret, webhook.WebhookMisconfigured) as refusal:
         raise SystemExit(f"rasa run actions: {refusal}") from None
     os.environ.setdefault("SANIC_HOST", os.environ.get(HOST_VARIABLE) or DEFAULT_HOST)

@@ -23,7 +23,7 @@ from actions.facts import OrderFacts, RequestFacts, SellerFacts
 from actions.guidance import Guidance
 from actions.handoff_store import HandoffStore
 from actions.replies import Say, render, say
-from actions.seller_message import NO_WORDS, BuyerWords, guide_contact_seller, with_draft
+from actions.seller_message import NO_WORDS, BuyerWords, draft_in, guide_contact_seller, with_draft
 from actions.store import GuessingLimits, OrderStore, default_location, to_datetime
 from actions.vocabulary import Goal, HandoffTrigger, Offer, OrderStatus, Reason, RequestState
 
@@ -190,10 +190,11 @@ class OrderService:
             return None
         words = view.seller_words.for_order(facts.order_id)
         advice = self.advise(facts, view.goal, view.reason, view.customer_id, words)
+        if view.seller_message_language:
+            advice = draft_in(advice, view.seller_message_language)
         draft = advice.facts.get("draft")
-        return Advice(
-            facts.order_id, view.customer_id, advice, render(draft) if isinstance(draft, Say) else None, words
-        )
+        text = render(draft) if isinstance(draft, Say) else draft if isinstance(draft, str) else None
+        return Advice(facts.order_id, view.customer_id, advice, text, words)
 
     def order_answer(self, view: ConversationView, answer: str) -> tuple[Say, ...] | None:
         """The refund or policy answer about the conversation's order, when there is one."""

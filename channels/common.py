@@ -21,6 +21,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from actions.languages import DEFAULT, identify
 from actions.replies import render, say
 
 logger = logging.getLogger(__name__)
@@ -146,9 +147,11 @@ class RecentDeliveries:
 
 
 def numbered_text(text: str, buttons: list[dict[str, Any]]) -> str:
-    """Buttons as a numbered list under the message, to be answered with a number."""
+    """Buttons as a numbered list under the message, to be answered with a number; the footer
+    in the message's own language (a whole sentence of ours always says enough to tell)."""
     lines = [f"{index}. {button.get('title', '')}" for index, button in enumerate(buttons, start=1)]
-    return text + "\n\n" + "\n".join(lines) + "\n\n" + render(say("channel.numbered_footer"))
+    footer = render(say("channel.numbered_footer"), identify(text) or DEFAULT)
+    return text + "\n\n" + "\n".join(lines) + "\n\n" + footer
 
 
 def bare_number(text: str) -> int | None:

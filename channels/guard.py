@@ -25,6 +25,7 @@ completes (Facebook's Graph calls, for one, are made there).
 from __future__ import annotations
 
 import hmac
+import json
 import logging
 import os
 import re
@@ -39,12 +40,13 @@ from sanic import Blueprint, Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from actions.languages import HINT_SLOT, LANGUAGE_SLOT, channel_hint, conversation_language, identify
 from actions.replies import render, say
 from channels.common import channel_settings
 
 logger = logging.getLogger(__name__)
 
-TRY_AGAIN = render(say("channel.try_again"))
+TRY_AGAIN = render(say("channel.try_again"), "en")
 MAX_MESSAGE_CHARS = 2000
 MAX_MESSAGE_CHARS_ENV = "MAX_MESSAGE_CHARS"
 MAX_SYMBOL_RUN = 16
@@ -95,15 +97,46 @@ async def tell(channel: OutputChannel, recipient_id: str, text: str) -> None:
         logger.exception("could not send the guard's message to the buyer")
 
 
+async def stored_conversation(sender_id: str) -> Any:
+    """The conversation as stored, or None (no Rasa app in this process, as in unit tests, or
+    the store is down)."""
+    try:
+        agent = Sanic.get_app().ctx.agent
+        return await agent.tracker_store.retrieve(sender_id)
+    except Exception:
+        return None
+
+
 async def handed_to_a_person(sender_id: str) -> bool:
     """Whether the conversation is paused for an agent (actions/handoff.py): then the bot
     says nothing on purpose, and the buyer's message waits for the agent."""
-    try:
-        agent = Sanic.get_app().ctx.agent
-        tracker = await agent.tracker_store.retrieve(sender_id)
-    except Exception:  # no Rasa app in this process (unit tests), or the store is down
-        return False
+    tracker = await stored_conversation(sender_id)
     return bool(tracker is not None and tracker.is_paused())
+
+
+BARE_PAYLOAD = re.compile(r"^/\w+$")
+
+
+def with_language_hint(text: Any, metadata: Any) -> Any:
+    """A button's payload ("/cancel_order") has no words to tell the language by, and Rasa
+    skips the NLU for it: the channel's hint rides along as the payload's entity
+    (`/cancel_order{"language_hint": "es"}`), so a Spanish browser's first click is answered
+    in Spanish (addons/language_identifier.py does the same for typed messages)."""
+    hint = channel_hint(metadata)
+    if hint and isinstance(text, str) and BARE_PAYLOAD.match(text):
+        return text + json.dumps({HINT_SLOT: hint})
+    return text
+
+
+async def language_for(message: UserMessage) -> str:
+    """The language of the guard's own answers: the message's, when it says enough; else the
+    conversation's; else the channel's hint; else English (actions/languages.py)."""
+    text = message.text if isinstance(message.text, str) else ""
+    if not text.startswith("/") and (language := identify(text[:500])):
+        return language
+    tracker = await stored_conversation(message.sender_id)
+    slots = tracker.current_slot_values() if tracker is not None else {}
+    return conversation_language({HINT_SLOT: channel_hint(message.metadata), LANGUAGE_SLOT: slots.get(LANGUAGE_SLOT)})
 
 
 async def waiting_for_agent(channel: OutputChannel, recipient_id: str) -> None:
@@ -119,15 +152,15 @@ async def waiting_for_agent(channel: OutputChannel, recipient_id: str) -> None:
 
 def answer_always(on_new_message: OnNewMessage, limit: int | None = None) -> OnNewMessage:
     limit = limit or max_message_chars()
-    too_long = render(say("channel.too_long", limit=limit))
 
     async def handler(message: UserMessage) -> Any:
         if isinstance(message.text, str) and len(message.text) > limit:
             logger.warning(f"a message of {len(message.text)} characters was not passed to Rasa (limit {limit})")
+            too_long = render(say("channel.too_long", limit=limit), await language_for(message))
             await tell(message.output_channel, message.sender_id, too_long)
             return None
         if isinstance(message.text, str):
-            message.text = shorten_symbol_runs(message.text)
+            message.text = with_language_hint(shorten_symbol_runs(message.text), message.metadata)
         counter = CountingOutputChannel(message.output_channel)
         message.output_channel = counter
         try:
@@ -139,7 +172,8 @@ def answer_always(on_new_message: OnNewMessage, limit: int | None = None) -> OnN
                 if await handed_to_a_person(message.sender_id):
                     await waiting_for_agent(counter.inner, message.sender_id)
                 else:
-                    await tell(counter.inner, message.sender_id, TRY_AGAIN)
+                    try_again = render(say("channel.try_again"), await language_for(message))
+                    await tell(counter.inner, message.sender_id, try_again)
         return None
 
     return handler

@@ -96,13 +96,17 @@ class SecureTelegramInput(PlatformChannel, TelegramInput):
                 update = Update(**(request.json or {}))
             except Exception:
                 return response.json({"error": "bad update"}, status=400)
+            sender = None
             if update.callback_query:
                 message, text = update.callback_query.message, update.callback_query.data
+                sender = update.callback_query.from_user
             elif update.edited_message:
                 message, text = update.edited_message, update.edited_message.text
             else:
                 message = update.message
                 text = message.text if message else None
+            if sender is None and message is not None:
+                sender = message.from_user
             if not message or not text:
                 return response.text("success")
             if update.update_id is not None and not self.recent_updates.first_time((update.update_id, message.chat.id)):
@@ -114,7 +118,9 @@ class SecureTelegramInput(PlatformChannel, TelegramInput):
                     out_channel,
                     str(message.chat.id),
                     input_channel=self.name(),
-                    metadata=self.get_metadata(request),
+                    # The app's language: the answers' language until the buyer's own
+                    # words say otherwise (addons/language_identifier.py).
+                    metadata={"language_code": getattr(sender, "language_code", None)},
                 )
             )
             return response.text("success")

@@ -36,6 +36,7 @@ from sanic.response import HTTPResponse
 from actions.database import default_location, describe_location, to_datetime, utc_now
 from actions.demo_data import open_handoff_store
 from actions.handoff_store import HandoffStore
+from actions.languages import LANGUAGES
 from actions.replies import render, say
 from actions.vocabulary import HandoffState
 from console import sessions
@@ -43,6 +44,14 @@ from console.accounts import MAX_PASSWORD_LENGTH, AccountError, Agent, Directory
 from console.rasa_api import TOKEN_ENV, RasaApi, RasaUnavailable
 
 logger = logging.getLogger("console.server")
+
+
+def buyers_language(row: dict[str, Any] | None) -> str:
+    """The language the buyer was talking in when the handoff began (actions/handoff.py):
+    the console's own notices to the buyer ("… has joined") go out in it."""
+    language = ((row or {}).get("summary") or {}).get("language")
+    return language if language in LANGUAGES else "en"
+
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8090
@@ -449,7 +458,7 @@ def build_app(settings: Settings, store: HandoffStore | None = None, name: str =
                 return _error(404, "no such handoff")
             return _error(409, "this conversation is not waiting any more", agent_name=row.get("agent_name"))
         row = await db(handoffs.handoff, handoff_id)
-        text = render(say("handoff.joined", agent=agent.name))
+        text = render(say("handoff.joined", agent=agent.name), buyers_language(row))
         problem = await tell_buyer(row, [{"event": "bot", "text": text, "metadata": {"handoff": "joined"}}])
         logger.info("Agent %s claimed handoff %s", agent.username, handoff_id)
         return response.json({"claimed": True, "buyer_notified": problem is None, "problem": problem})
@@ -482,7 +491,7 @@ def build_app(settings: Settings, store: HandoffStore | None = None, name: str =
             return row
         if not await db(handoffs.end, handoff_id, agent.username, state):
             return _error(403, "only the agent who claimed this conversation can do that")
-        text = render(say(message, agent=agent.name))
+        text = render(say(message, agent=agent.name), buyers_language(row))
         problem = await tell_buyer(row, resumed(text))
         logger.info("Agent %s ended handoff %s: %s", agent.username, handoff_id, state.value)
         if problem:

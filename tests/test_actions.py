@@ -312,7 +312,7 @@ def guide(order_id: str, goal: str = "cancel", reason: str | None = None):
         ("8100000000000004", None, "open_dispute", ["delivered", "Open Dispute"]),
         ("8100000000000005", None, "open_dispute", ["no answer", "ran out"]),
         ("8100000000000006", None, "open_dispute", ["declined", "already packed"]),
-        ("8100000000000007", None, None, ["already cancelled", "45.00 USD", "original payment method"]),
+        ("8100000000000007", None, None, ["already cancelled", "$45.00", "original payment method"]),
         ("8100000000000008", "duplicate_order", "submit_request", ["8100000000000009", "extra one"]),
         ("8100000000000011", None, None, ["still has time", "hours from now"]),
         ("8100000000000012", "unreliable_seller", "submit_request", ["2.1/5", "61% positive"]),
@@ -423,7 +423,7 @@ def test_store_outage_gets_a_clear_answer(monkeypatch):
 
 def test_refund_answer_uses_the_order_when_known():
     _, messages = run(ActionAnswerRefund(), make_tracker({"order_id": "8100000000000007", "customer_id": "C1"}))
-    assert "45.00 USD" in texts(messages)
+    assert "$45.00" in texts(messages)
     _, general = run(ActionAnswerRefund(), make_tracker())
     assert "original payment method" in texts(general)
 

@@ -1,4 +1,4 @@
-"""Every sentence a buyer reads sits in the wording catalogue (actions/replies.py): the
+"""Every sentence a buyer reads sits in the wording catalogue (actions/locales): the
 adapters, the rules, the service and the channels hold message ids, not text."""
 
 from __future__ import annotations
@@ -10,13 +10,23 @@ from pathlib import Path
 
 import pytest
 
-from actions.replies import MESSAGES, Say, render
+from actions.languages import LANGUAGES
+from actions.replies import MESSAGES, Money, Say, render
 
 ROOT = Path(__file__).resolve().parents[1]
 # Where wording must not be: everything that speaks to a buyer, except the catalogue itself.
 # (The stores, the database under them, the schema and the demo data hold SQL and data, not
 # what the bot says.)
-NOT_SPEAKING = ("replies.py", "store.py", "handoff_store.py", "database.py", "postgres.py", "schema.py", "demo_data.py")
+NOT_SPEAKING = (
+    "replies.py",
+    "languages.py",  # word lists for telling languages apart
+    "store.py",
+    "handoff_store.py",
+    "database.py",
+    "postgres.py",
+    "schema.py",
+    "demo_data.py",
+)
 SPEAKING = sorted(
     path for folder in ("actions", "channels") for path in (ROOT / folder).glob("*.py") if path.name not in NOT_SPEAKING
 )
@@ -91,8 +101,9 @@ def test_the_scan_finds_a_sentence_when_there_is_one(tmp_path):
     assert sentences_in(planted) and "Sorry" in sentences_in(planted)[0]
 
 
+@pytest.mark.parametrize("language", LANGUAGES)
 @pytest.mark.parametrize("key", sorted(MESSAGES))
-def test_every_message_renders_with_its_named_parameters(key):
+def test_every_message_renders_with_its_named_parameters(key, language):
     names = {name for _, name, _, _ in string.Formatter().parse(MESSAGES[key]) if name}
     params = {name: Say("order.label", {"order_id": "8100000000000002", "product": "x"}) for name in names}
     for name in names & {"date", "when", "deadline", "placed", "created", "estimate", "opened", "answer_by", "opens"}:
@@ -101,5 +112,9 @@ def test_every_message_renders_with_its_named_parameters(key):
         params[name] = datetime(2026, 11, 30, 12, 0, tzinfo=timezone.utc)
     for name in names & {"age", "left", "price", "rating", "feedback"}:
         params[name] = 3.0
-    text = render(Say(key, params))
+    for name in names & {"amount"}:
+        params[name] = Money(3.0, "EUR")
+    for name in names & {"count", "weeks", "position", "hours", "limit"}:
+        params[name] = 3
+    text = render(Say(key, params), language)
     assert "{" not in text and text.strip()

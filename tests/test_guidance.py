@@ -244,7 +244,7 @@ def test_delivered_goes_through_a_dispute_with_photos():
 def test_cancelled_explains_the_refund():
     order = make_order(Status.CANCELLED, cancelled_at=NOW - timedelta(days=2), refund_status="in_progress")
     message = guide_cancellation(order, None, NOW).message
-    assert "23.50 USD" in message and "in progress" in message
+    assert "$23.50" in message and "in progress" in message
     assert "original payment method" in message
 
 

@@ -19,13 +19,28 @@
   var STORE_KEY = "orderAssistant.v1";
   var CHANNEL_NAME = "orderAssistant.tabs";
   var CLAIM_WAIT_MS = 250;  // how long a restored tab waits to hear that its session is in use
-  var GREETING = "Hi! I can help you cancel an order, check where it is, contact the seller or open a dispute.";
+  // The interface's words, per language: web/locales.js, built from the assistant's catalogue
+  // (actions/replies.py and actions/locales) by scripts/build_widget_locales.py.
+  var LOCALES = window.ORDER_ASSISTANT_LOCALES || { en: {} };
+  var LANGUAGE = pickLanguage(navigator.languages || [navigator.language]);
+  function t(key) {
+    return (LOCALES[LANGUAGE] || {})[key] || (LOCALES.en || {})[key] || key;
+  }
+  // The browser's first language the assistant speaks ("es-ES" → "es"), else English.
+  function pickLanguage(tags) {
+    for (var i = 0; i < tags.length; i++) {
+      var code = String(tags[i] || "").toLowerCase().split(/[-_]/)[0];
+      if (LOCALES[code]) return code;
+    }
+    return "en";
+  }
+  var GREETING = t("widget.greeting");
   // The main choices, at once (the same as the assistant's own greeting, utter_greet).
   var GREETING_BUTTONS = [
-    { title: "Cancel an order", payload: "/cancel_order" },
-    { title: "Where is my order?", payload: "/check_order_status" },
-    { title: "Contact the seller", payload: "/contact_seller" },
-    { title: "Talk to a person", payload: "/human_handoff" }
+    { title: t("button.cancel_order"), payload: "/cancel_order" },
+    { title: t("button.where_is_order"), payload: "/check_order_status" },
+    { title: t("button.contact_seller"), payload: "/contact_seller" },
+    { title: t("button.talk_to_person"), payload: "/human_handoff" }
   ];
   var URL_PATTERN = /(https?:\/\/[^\s<>"']+)/g;
 
@@ -137,38 +152,38 @@
 
     var header = el("div", "oa-header");
     var title = el("div");
-    var heading = el("h2", "oa-title", "Order assistant");
+    var heading = el("h2", "oa-title", t("widget.title"));
     heading.id = "oa-title";
     title.appendChild(heading);
-    var status = el("div", "oa-status", "connecting…");
+    var status = el("div", "oa-status", t("widget.connecting"));
     status.dataset.testid = "status";
     status.setAttribute("role", "status");  // announced: connecting, online, offline
     title.appendChild(status);
     header.appendChild(title);
-    var ender = el("button", "oa-end", "End chat");
+    var ender = el("button", "oa-end", t("widget.end_chat"));
     ender.type = "button";
     ender.dataset.testid = "end-chat";
-    ender.setAttribute("aria-label", "End chat and forget this conversation");
+    ender.setAttribute("aria-label", t("widget.end_chat_label"));
     header.appendChild(ender);
     var closer = el("button", "oa-close", "✕");
     closer.type = "button";
     closer.dataset.testid = "close";
-    closer.setAttribute("aria-label", "Close the chat");
+    closer.setAttribute("aria-label", t("widget.close_label"));
     header.appendChild(closer);
 
     var log = el("div", "oa-log");
     log.setAttribute("role", "log");
     log.setAttribute("aria-live", "polite");
-    log.setAttribute("aria-label", "Conversation");
+    log.setAttribute("aria-label", t("widget.conversation_label"));
     log.tabIndex = 0;  // scrollable: reachable by keyboard
     var form = el("form", "oa-form");
     var input = el("input");
     input.type = "text";
-    input.placeholder = "Type a message…";
+    input.placeholder = t("widget.placeholder");
     input.maxLength = 2000;
     input.autocomplete = "off";
-    input.setAttribute("aria-label", "Message");
-    var send = el("button", null, "Send");
+    input.setAttribute("aria-label", t("widget.message_label"));
+    var send = el("button", null, t("widget.send"));
     send.type = "submit";
     form.appendChild(input);
     form.appendChild(send);
@@ -202,7 +217,7 @@
       if (typingTimer) { clearTimeout(typingTimer); typingTimer = null; }
       if (on) {
         log.appendChild(typing);
-        typingNotice.textContent = "The assistant is typing…";
+        typingNotice.textContent = t("widget.typing");
         typingTimer = setTimeout(function () { showTyping(false); }, 15000);
       } else {
         if (typing.parentNode) typing.parentNode.removeChild(typing);
@@ -241,7 +256,8 @@
     }
 
     function emit(message) {
-      var metadata = {};
+      // The browser's language: the assistant answers in it until the buyer's words say otherwise.
+      var metadata = { language: LANGUAGE };
       var token = getToken();
       if (token) metadata.customer_token = token;
       socket.emit("user_uttered", { message: message, session_id: state.sessionId, metadata: metadata });
@@ -293,7 +309,7 @@
     var socket = window.io(rasaUrl, { path: "/socket.io", transports: ["websocket", "polling"], reconnectionDelayMax: 5000 });
 
     socket.on("connect", function () {
-      status.textContent = "connecting…";
+      status.textContent = t("widget.connecting");
       claims.whenClaimed(function () {
         if (socket.connected) socket.emit("session_request", { session_id: state.sessionId });
       });
@@ -301,11 +317,11 @@
     socket.on("session_confirm", function (sessionId) {
       state.sessionId = typeof sessionId === "string" ? sessionId : (sessionId && sessionId.session_id) || state.sessionId;
       save();
-      status.textContent = "online";
+      status.textContent = t("widget.online");
       while (queue.length) emit(queue.shift());
     });
-    socket.on("disconnect", function () { status.textContent = "reconnecting…"; });
-    socket.on("connect_error", function () { status.textContent = "offline — retrying…"; });
+    socket.on("disconnect", function () { status.textContent = t("widget.reconnecting"); });
+    socket.on("connect_error", function () { status.textContent = t("widget.offline"); });
     // The message went to a support agent (the bot is paused): no "typing" dots for the bot.
     socket.on("agent_holds_conversation", function () { showTyping(false); });
     socket.on("bot_uttered", function (message) {
@@ -336,9 +352,9 @@
 
     // The launcher says what it will do, and aria-expanded tells whether the panel is open.
     function showLauncher(open) {
-      launcher.textContent = open ? "Close" : "Chat";
+      launcher.textContent = open ? t("widget.launcher_close") : t("widget.launcher_open");
       launcher.setAttribute("aria-expanded", open ? "true" : "false");
-      launcher.setAttribute("aria-label", open ? "Close the order assistant" : "Chat: open the order assistant");
+      launcher.setAttribute("aria-label", open ? t("widget.launcher_close_label") : t("widget.launcher_open_label"));
     }
 
     function toggle(open) {
