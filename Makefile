@@ -127,8 +127,9 @@ bench-training: setup  ## only time our full training and a one-line retrain: re
 bench-smoke: train  ## the benchmark in seconds, so it cannot rot (no figures kept)
 	$(PY) -m bench.run --smoke
 
-cross-validate: train  ## 5-fold NLU cross-validation + the blind held-out set, report in results/
+cross-validate: train  ## 5-fold NLU cross-validation + the blind held-out sets, report in results/
 	$(PY) scripts/nlu_report.py --folds 5
+	$(PY) scripts/language_report.py $(MODEL)
 
 nlu-report: cross-validate  ## the NLU quality report (same as cross-validate)
 
