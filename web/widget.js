@@ -195,6 +195,9 @@
     panel.appendChild(log);
     panel.appendChild(form);
     panel.appendChild(typingNotice);
+    // Screen readers read the widget in its own language, whatever the host page's.
+    panel.setAttribute("lang", LANGUAGE);
+    launcher.setAttribute("lang", LANGUAGE);
     document.body.appendChild(panel);
     document.body.appendChild(launcher);
 

@@ -47,6 +47,7 @@ def test_a_spanish_browser_gets_the_widget_and_the_conversation_in_spanish(chrom
         page.goto(page_url)
         launcher = page.get_by_test_id("launcher")
         expect(launcher).to_have_text(words("widget.launcher_open"))
+        expect(launcher).to_have_attribute("lang", "es")
         launcher.click()
         expect(page.get_by_test_id("status")).to_have_text(words("widget.online"), timeout=30000)
         expect(page.get_by_label(words("widget.message_label"))).to_have_attribute(
