@@ -207,7 +207,8 @@ def test_a_message_over_the_limit_is_refused_and_the_buyer_asked_again(stack):
     chat = signed_in(stack)
     chat.say("contact the seller of order 8100000000000002")
     chat.click("Write my own")
-    assert "up to 1000" in chat.say("please " * 200)
+    letter = "Could you please ship it in a bigger box? The last one arrived damaged. " * 20  # 1,480 characters
+    assert "up to 1000" in chat.say(letter)
     assert "Shall I send" not in chat.text
     chat.say("Short and clear.")
     assert "Short and clear." in shown_message(chat)
