@@ -65,7 +65,8 @@ def seller_summary(seller: SellerFacts, now: datetime) -> Say:
     age: Say | str = ""
     if seller.store_opened_at:
         if now - seller.store_opened_at < NEW_STORE_AGE:
-            age = say("seller.opened_recently", weeks=(now - seller.store_opened_at).days // 7)
+            weeks = (now - seller.store_opened_at).days // 7
+            age = say("seller.opened_recently", weeks=weeks) if weeks else say("seller.opened_this_week")
         else:
             age = say("seller.open_since", opened=seller.store_opened_at)
     return say(

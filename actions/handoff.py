@@ -23,6 +23,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from actions.facts import OrderFacts
+from actions.languages import as_pressed
 from actions.replies import LANGUAGE, Say, reason_label, say
 from actions.vocabulary import HandoffTrigger, Reason
 
@@ -141,7 +142,8 @@ def transcript(events: list[dict[str, Any]], limit: int = TRANSCRIPT_MESSAGES) -
             continue
         who = "buyer" if kind == "user" else ("agent" if (event.get("metadata") or {}).get("agent") else "bot")
         at = datetime.fromtimestamp(float(event.get("timestamp") or 0), timezone.utc).isoformat(timespec="seconds")
-        lines.append({"who": who, "text": str(event["text"])[:MAX_TRANSCRIPT_TEXT], "at": at})
+        text = as_pressed(str(event["text"])) if kind == "user" else str(event["text"])
+        lines.append({"who": who, "text": text[:MAX_TRANSCRIPT_TEXT], "at": at})
     return lines[-limit:]
 
 

@@ -124,6 +124,23 @@ def channel_hint(metadata: Any) -> str | None:
     return next((language for key in HINT_KEYS if (language := from_hint(metadata.get(key)))), None)
 
 
+# A button's payload carries the channel's hint as an entity (channels/guard.py), since Rasa
+# reads no language from "/affirm": `/affirm{"language_hint": "es"}`.
+_HINTED_PAYLOAD = re.compile(r'^(/\w+)\{"' + HINT_SLOT + r'": "[a-z]{2}"\}$')
+
+
+def with_payload_hint(payload: str, language: str) -> str:
+    """The payload with the channel's hint, which the NLU-free payload path still reads."""
+    return f'{payload}{{"{HINT_SLOT}": "{language}"}}'
+
+
+def as_pressed(text: str) -> str:
+    """A button press as the buyer made it ("/affirm"), without the hint the channel added:
+    what a transcript shows."""
+    hinted = _HINTED_PAYLOAD.match(text)
+    return hinted.group(1) if hinted else text
+
+
 def conversation_language(slots: dict[str, Any]) -> str:
     """The language to answer in: the buyer's, else the channel's hint, else English."""
     for value in (slots.get(LANGUAGE_SLOT), slots.get(HINT_SLOT)):

@@ -71,13 +71,20 @@ def _read_locale(language: str) -> dict[str, Any]:
     return yaml.safe_load((LOCALES / f"{language}.yml").read_text(encoding="utf-8")) or {}
 
 
-# English, the catalogue every other language follows (actions/locales/en.yml).
-MESSAGES: dict[str, str] = {str(key): str(text) for key, text in _read_locale(DEFAULT).items()}
-
-
-# A translation is a text, or, where a number changes the words ("1 час", "2 часа", "5 часов"),
-# one text per CLDR plural category of the message's first whole-number parameter.
+# A message is a text, or, where a number changes the words ("1 week", "2 weeks"; "1 час",
+# "2 часа", "5 часов"), one text per CLDR plural category of its first whole-number parameter.
 Translation = str | dict[str, str]
+
+
+def _messages(language: str) -> dict[str, Translation]:
+    return {
+        str(key): {str(form): str(text) for form, text in value.items()} if isinstance(value, dict) else str(value)
+        for key, value in _read_locale(language).items()
+    }
+
+
+# English, the catalogue every other language follows (actions/locales/en.yml).
+MESSAGES: dict[str, Translation] = _messages(DEFAULT)
 
 
 @cache
@@ -87,11 +94,7 @@ def translations(language: str) -> Mapping[str, Translation]:
         return MESSAGES
     if language not in LANGUAGES:
         raise KeyError(f"no language {language!r}")
-    loaded = _read_locale(language)
-    return {
-        str(key): {str(form): str(text) for form, text in value.items()} if isinstance(value, dict) else str(value)
-        for key, value in loaded.items()
-    }
+    return _messages(language)
 
 
 def language_now(language: str | None = None) -> str:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from enum import Enum
 from typing import Any
 
+from actions.dictation_languages import read_other_languages
 from actions.facts import OrderFacts
 from actions.guidance import Guidance, Path
 from actions.replies import Say, render, say
@@ -185,7 +186,8 @@ def read_dictation(text: str) -> tuple[Dictation, str]:
     """What to put in the message, from a message that says what to tell the seller: the
     words after "add that", "tell them", "send this to the seller: …"; a question after "ask
     them if …" addressed to the seller; and a message with none of these, whole, as the
-    buyer's own (it is written to the seller: "could you ship it before Christmas?")."""
+    buyer's own (it is written to the seller: "could you ship it before Christmas?"). The
+    same in Spanish, Portuguese, French and Russian (actions/dictation_languages.py)."""
     text = text.strip()
     if match := _OWN.match(text):
         return Dictation.OWN, tidy(match["words"])
@@ -204,6 +206,14 @@ def read_dictation(text: str) -> tuple[Dictation, str]:
         if how == "for":
             return Dictation.ADD, tidy(render(say("seller_words.ask_for", thing=clause)))
         return Dictation.ADD, tidy(render(say("seller_words.ask_whether", how=how, clause=clause)))
+    if dictated := read_other_languages(text):
+        if dictated.kind == "own":
+            return Dictation.OWN, tidy(dictated.words)
+        if dictated.kind == "add":
+            return Dictation.ADD, tidy(dictated.words)
+        clause = re.sub(r"[\s.?!]+$", "", dictated.words)
+        put_to_seller = say("seller_words.ask_whether", how=dictated.how, clause=clause)
+        return Dictation.ADD, tidy(render(put_to_seller, dictated.language))
     return Dictation.OWN, tidy(text)
 
 

@@ -25,7 +25,6 @@ completes (Facebook's Graph calls, for one, are made there).
 from __future__ import annotations
 
 import hmac
-import json
 import logging
 import os
 import re
@@ -40,7 +39,14 @@ from sanic import Blueprint, Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from actions.languages import HINT_SLOT, LANGUAGE_SLOT, channel_hint, conversation_language, identify
+from actions.languages import (
+    HINT_SLOT,
+    LANGUAGE_SLOT,
+    channel_hint,
+    conversation_language,
+    identify,
+    with_payload_hint,
+)
 from actions.replies import render, say
 from channels.common import channel_settings
 
@@ -124,7 +130,7 @@ def with_language_hint(text: Any, metadata: Any) -> Any:
     in Spanish (addons/language_identifier.py does the same for typed messages)."""
     hint = channel_hint(metadata)
     if hint and isinstance(text, str) and BARE_PAYLOAD.match(text):
-        return text + json.dumps({HINT_SLOT: hint})
+        return with_payload_hint(text, hint)
     return text
 
 

@@ -36,7 +36,7 @@ from sanic.response import HTTPResponse
 from actions.database import default_location, describe_location, to_datetime, utc_now
 from actions.demo_data import open_handoff_store
 from actions.handoff_store import HandoffStore
-from actions.languages import LANGUAGES
+from actions.languages import LANGUAGES, as_pressed
 from actions.replies import render, say
 from actions.vocabulary import HandoffState
 from console import sessions
@@ -185,7 +185,7 @@ def _line(event: Mapping[str, Any]) -> dict[str, Any] | None:
     metadata = event.get("metadata")
     metadata = metadata if isinstance(metadata, dict) else {}
     if kind == "user":
-        who = "buyer"
+        who, text = "buyer", as_pressed(text)
     else:
         who = "agent" if metadata.get("agent") else "bot"
     line = {"who": who, "text": text, "at": _iso(float(event.get("timestamp") or 0))}

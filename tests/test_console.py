@@ -176,6 +176,7 @@ def test_the_transcript_is_the_summarys_then_the_trackers_since_the_handoff_once
         {"event": "bot", "text": "You're number 1 in the queue.", "timestamp": base + 0.6},
         {"event": "bot", "text": "Hi, Alice here", "metadata": {"agent": "Alice"}, "timestamp": base + 30},
         {"event": "user", "text": "<script>alert(1)</script>", "timestamp": base + 40},
+        {"event": "user", "text": '/affirm{"language_hint": "fr"}', "timestamp": base + 50},  # a button
     ]
     lines = server.merge_transcript(before, events, created)
     assert [(line["who"], line["text"]) for line in lines] == [
@@ -184,6 +185,7 @@ def test_the_transcript_is_the_summarys_then_the_trackers_since_the_handoff_once
         ("bot", "You're number 1 in the queue."),
         ("agent", "Hi, Alice here"),
         ("buyer", "<script>alert(1)</script>"),
+        ("buyer", "/affirm"),
     ]
     assert lines[3]["agent"] == "Alice" and lines[4]["at"] == "2026-11-28T12:00:40+00:00"
 

@@ -193,6 +193,22 @@ def test_unreliable_seller_shows_rating_and_store_age():
     assert "before it ships" in message
 
 
+@pytest.mark.parametrize(
+    ("age", "said"),
+    [
+        (timedelta(days=3), "opened only this week"),
+        (timedelta(days=8), "1 week ago"),
+        (timedelta(weeks=5), "5 weeks ago"),
+    ],
+)
+def test_a_new_stores_age_reads_as_a_person_would_say_it(age, said):
+    seller = replace(BAD_SELLER, store_opened_at=NOW - age)
+    message = guide_cancellation(
+        make_order(Status.AWAITING_SHIPMENT, seller=seller), Reason.UNRELIABLE_SELLER, NOW
+    ).message
+    assert said in message and "0 week" not in message
+
+
 def test_shipping_delay_shows_estimate_and_faster_seller():
     message = guide_cancellation(make_order(Status.AWAITING_SHIPMENT), Reason.SHIPPING_DELAY, NOW).message
     assert "16 Dec 2026" in message

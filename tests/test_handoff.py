@@ -60,11 +60,13 @@ def test_the_transcript_names_who_spoke():
         {"event": "bot", "text": "Hello!", "timestamp": 2},
         {"event": "bot", "text": "Alice here", "timestamp": 3, "metadata": {"agent": "Alice"}},
         {"event": "user", "text": None, "timestamp": 4},
+        {"event": "user", "text": '/affirm{"language_hint": "es"}', "timestamp": 5},  # a button, hint added
     ]
     assert [(line["who"], line["text"]) for line in transcript(events)] == [
         ("buyer", "hi"),
         ("bot", "Hello!"),
         ("agent", "Alice here"),
+        ("buyer", "/affirm"),
     ]
     assert len(transcript([{"event": "user", "text": "x", "timestamp": 0}] * 100)) == 40
 

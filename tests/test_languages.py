@@ -110,3 +110,18 @@ def test_a_buttons_payload_carries_the_channels_hint(text, metadata, sent):
     from channels.guard import with_language_hint
 
     assert with_language_hint(text, metadata) == sent
+
+
+@pytest.mark.parametrize(
+    ("stored", "shown"),
+    [
+        ('/affirm{"language_hint": "es"}', "/affirm"),
+        ("/affirm", "/affirm"),
+        ('/inform{"order_id": "8100000000000002"}', '/inform{"order_id": "8100000000000002"}'),  # the buyer's
+        ('quiero {"language_hint": "es"}', 'quiero {"language_hint": "es"}'),  # typed, kept as typed
+    ],
+)
+def test_a_transcript_shows_the_button_press_without_the_channels_hint(stored, shown):
+    from actions.languages import as_pressed
+
+    assert as_pressed(stored) == shown

@@ -87,6 +87,37 @@ def test_what_the_buyer_dictates_is_read_out(message, kind, words):
     assert read_dictation(message) == (kind, words)
 
 
+@pytest.mark.parametrize(
+    "message,kind,words",
+    [
+        ("dile que lo necesito antes de Navidad", ADD, "Lo necesito antes de Navidad."),
+        ("pregúntale al vendedor si puede enviarlo por DHL?", ADD, "¿Podría decirme si puede enviarlo por DHL?"),
+        ("porfa preguntale cuando lo envia", ADD, "¿Podría decirme cuando lo envia?"),
+        ("mándale esto al vendedor: hola, ¿viene con cargador?", OWN, "Hola, ¿viene con cargador?"),
+        ("diz ao vendedor que preciso antes do Natal", ADD, "Preciso antes do Natal."),
+        ("pergunta se vem com carregador", ADD, "Você poderia me dizer se vem com carregador?"),
+        ("manda isso pro vendedor: oi, tem na cor azul?", OWN, "Oi, tem na cor azul?"),
+        ("dis au vendeur que j'en ai besoin avant Noël", ADD, "J'en ai besoin avant Noël."),
+        ("demande-lui s'il peut l'envoyer avant Noël", ADD, "Pourriez-vous me dire s'il peut l'envoyer avant Noël ?"),
+        ("envoie-lui : bonjour, le chargeur est inclus ?", OWN, "Bonjour, le chargeur est inclus ?"),
+        ("скажи продавцу, что мне нужно до Нового года", ADD, "Мне нужно до Нового года."),
+        ("спроси у продавца, когда отправят?", ADD, "Подскажите, пожалуйста, когда отправят?"),
+        ("напиши продавцу: здравствуйте, пришлите трек", OWN, "Здравствуйте, пришлите трек."),
+        ("pregúntale también si manda a Canarias", ADD, "¿Podría decirme si manda a Canarias?"),
+        ("escríbele a la tienda que me mudé", ADD, "Me mudé."),
+        ("avisa o vendedor que só estou em casa depois das 18h", ADD, "Só estou em casa depois das 18h."),
+        ("добавь ещё, что я буду в отпуске", ADD, "Я буду в отпуске."),
+        # No words to pass on, or no dictation at all: the message is the buyer's own, whole.
+        ("quiero escribirle al vendedor", OWN, "Quiero escribirle al vendedor."),
+        ("dile quedan dos", OWN, "Dile quedan dos."),
+        ("я хочу написать продавцу", OWN, "Я хочу написать продавцу."),
+    ],
+)
+def test_what_the_buyer_dictates_in_their_language_is_read_out_in_it(message, kind, words):
+    """The question's frame comes from the catalogue in the language of the words dictated."""
+    assert read_dictation(message) == (kind, words)
+
+
 def test_tidy_keeps_line_breaks_and_the_buyers_braces():
     assert tidy('  "hello   {order_id}\n\n\n\nbye"  ') == "Hello {order_id}\n\nbye."
     assert tidy("   ") == ""

@@ -9,6 +9,8 @@
     locked: "locked out after failed checks",
     misunderstood: "misunderstood twice"
   };
+  // The language the buyer writes in (the summary's "language"): the agent answers in it.
+  var LANGUAGE_NAMES = { en: "English", es: "Spanish", pt: "Portuguese", fr: "French", ru: "Russian" };
   var STATES = {
     waiting: "waiting",
     with_agent: "with an agent",
@@ -240,8 +242,9 @@
     term(dl, "Bot did", doneList.children.length ? doneList : "nothing yet");
     term(dl, "Why handed over", TRIGGERS[summary.trigger || handoff.trigger] || summary.trigger || handoff.trigger);
     term(dl, "Channel", handoff.channel);
+    term(dl, "Buyer's language", LANGUAGE_NAMES[summary.language] || LANGUAGE_NAMES.en);
     var known = ["customer", "customer_id", "verified_by", "order", "order_id", "reason", "reason_label",
-      "buyer_words", "bot_offered", "done", "trigger"];
+      "buyer_words", "bot_offered", "done", "trigger", "language"];
     Object.keys(summary).forEach(function (key) {
       if (known.indexOf(key) < 0) term(dl, key.replace(/_/g, " "), record(summary[key]));
     });

@@ -13,6 +13,7 @@ import uuid
 import pytest
 import requests
 
+from actions.languages import identify
 from tests.e2e.conftest import CHANNEL_SECRETS
 
 EMAIL = "alex.buyer@example.com"
@@ -40,17 +41,46 @@ def clear_mock(stack):
 # --- Telegram ----------------------------------------------------------------------------
 
 
-def telegram_update(text: str, chat_id: int) -> dict:
+def telegram_sender(chat_id: int, language_code: str | None = None) -> dict:
+    sender = {"id": chat_id, "is_bot": False, "first_name": "Alex"}
+    return sender | ({"language_code": language_code} if language_code else {})
+
+
+def telegram_update(text: str, chat_id: int, language_code: str | None = None) -> dict:
     return {
-        "update_id": int(time.time()),
+        "update_id": uuid.uuid4().int % 10**9,
         "message": {
             "message_id": 1,
             "date": int(time.time()),
             "chat": {"id": chat_id, "type": "private"},
-            "from": {"id": chat_id, "is_bot": False, "first_name": "Alex"},
+            "from": telegram_sender(chat_id, language_code),
             "text": text,
         },
     }
+
+
+def telegram_button_press(payload: str, chat_id: int, language_code: str | None = None) -> dict:
+    """A tap on an inline keyboard button: Telegram sends its callback data, not text."""
+    return {
+        "update_id": uuid.uuid4().int % 10**9,
+        "callback_query": {
+            "id": str(uuid.uuid4().int % 10**12),
+            "chat_instance": "1",
+            "from": telegram_sender(chat_id, language_code),
+            "data": payload,
+            "message": {
+                "message_id": 2,
+                "date": int(time.time()),
+                "chat": {"id": chat_id, "type": "private"},
+                "text": "earlier bot message",
+            },
+        },
+    }
+
+
+def keyboard_of(body: dict) -> str:
+    markup = body.get("reply_markup") or "{}"
+    return json.dumps(json.loads(markup) if isinstance(markup, str) else markup, ensure_ascii=False)
 
 
 def post_telegram(stack, update: dict, secret: str | None) -> requests.Response:
@@ -84,6 +114,31 @@ def test_telegram_without_the_secret_token_is_rejected(stack, secret):
     assert {str(call["body"]["chat_id"]) for call in calls} == {str(chat_id)}
     assert GREETING in calls[0]["body"]["text"]  # the first message sent answers the follow-up
     assert not any(IGNORED_ANSWER in call["body"]["text"] for call in calls)
+
+
+@pytest.mark.parametrize(
+    ("update", "language"),
+    [
+        # A button pressed before the buyer typed anything: Rasa skips NLU for payloads,
+        # so only the app's language can choose the answer's.
+        (lambda chat: telegram_button_press("/greet", chat, "es"), "es"),
+        # Too short to tell by its words: the app's language decides.
+        (lambda chat: telegram_update("ok", chat, "pt-BR"), "pt"),
+        # The buyer's words win over the app's language.
+        (lambda chat: telegram_update("хочу отменить заказ", chat, "en"), "ru"),
+    ],
+    ids=["button-es", "short-pt", "words-over-app-ru"],
+)
+def test_telegram_answers_in_the_language_of_the_app_or_the_words(stack, update, language):
+    chat_id = uuid.uuid4().int % 10**9
+    response = post_telegram(stack, update(chat_id), CHANNEL_SECRETS["TELEGRAM_SECRET_TOKEN"])
+    assert response.status_code == 200
+    calls = wait_for_calls(stack, "/sendMessage")
+    assert calls, "not answered"
+    texts = [call["body"]["text"] for call in calls if str(call["body"]["chat_id"]) == str(chat_id)]
+    assert texts and all(identify(text) == language for text in texts), texts
+    keyboards = [keyboard_of(call["body"]) for call in calls if call["body"].get("reply_markup")]
+    assert all("Cancel an order" not in keyboard for keyboard in keyboards), keyboards
 
 
 # --- Slack -------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ answers again. Screenshots of both sides go to test-artifacts/."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import time
@@ -14,9 +15,12 @@ import pytest
 from playwright.sync_api import expect, sync_playwright
 
 from actions.identity import sign_customer_token
+from actions.languages import identify
+from actions.replies import render, say, template
 from tests.e2e.conftest import IDENTITY_SECRET, ROOT, Conversation, console_for, free_port, wait_for
 from tests.e2e.test_chat_page import ARTIFACTS, BROWSER_ARGS, bot_texts, local_only_context, reply_to, wait_for_bot
 from tests.e2e.test_chat_page_a11y import AXE, WCAG_21_AA
+from tests.e2e.test_chat_page_languages import send as send_in_spanish
 from tests.e2e.test_handoff import fresh_demo_data, helpdesk, queue, queue_stack  # noqa: F401 (fixtures)
 
 
@@ -155,3 +159,57 @@ def test_an_agent_works_the_queue_with_the_keyboard_alone(queue_stack, queue_con
     assert blocked == []
     texts = [event.get("text") for event in queue_stack.tracker(chat.sender)["events"] if event["event"] == "bot"]
     assert "Hello, this is Bob from support." in texts and any("closed this conversation" in t for t in texts)
+
+
+def test_a_spanish_buyer_hears_the_agent_join_and_leave_in_spanish(queue_stack, queue_console, queue_page):  # noqa: F811
+    """The buyer's browser is Spanish; the agent works in English and is told the buyer's
+    language. The console's notices reach the buyer in Spanish, and the buyer's button press
+    reads "/greet" in the agent's transcript, not the hint the channel added to it."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    blocked: list[str] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=BROWSER_ARGS)
+        buyer = local_only_context(browser, blocked, locale="es-ES").new_page()
+        agent = local_only_context(browser, blocked, viewport={"width": 1280, "height": 860}).new_page()
+
+        buyer.goto(queue_page)
+        buyer.get_by_role("button", name="Sign in as Alex Buyer (demo)").click()
+        expect(buyer.get_by_test_id("account")).to_contain_text("Signed in", timeout=30000)
+        buyer.get_by_test_id("launcher").click()
+        expect(buyer.get_by_test_id("status")).to_have_text(template("widget.online", "es"), timeout=30000)
+        before = len(bot_texts(buyer))
+        buyer.get_by_role("button", name=template("button.cancel_order", "es")).click()
+        expect(buyer.get_by_test_id("bot-message")).to_have_count(before + 1, timeout=45000)
+        queued = send_in_spanish(buyer, "quiero hablar con una persona, por favor")
+        assert "puesto 1 de la cola" in queued and identify(queued) == "es", queued
+
+        agent.goto(queue_console.url)
+        agent.get_by_label("Username").fill("alice")
+        agent.get_by_label("Password").fill(queue_console.passwords["alice"])
+        agent.get_by_test_id("sign-in").click()
+        item = agent.get_by_test_id("queue-item").first
+        expect(item).to_be_visible(timeout=30000)
+        item.click()
+        summary = agent.get_by_test_id("summary")
+        expect(summary).to_contain_text("Buyer's language", timeout=15000)
+        expect(summary).to_contain_text("Spanish")
+        transcript = agent.get_by_test_id("transcript")
+        expect(transcript).to_contain_text("quiero hablar con una persona")
+        expect(transcript).to_contain_text("/cancel_order")
+        assert "language_hint" not in transcript.inner_text()
+
+        agent.get_by_test_id("claim").click()
+        joined = wait_for_bot(buyer, "Alice Martin")
+        agent.get_by_label("Reply to the buyer").fill("Hola Alex, soy Alice. ¿En qué pedido te ayudo?")
+        agent.get_by_test_id("send").click()
+        wait_for_bot(buyer, "soy Alice")
+        agent.screenshot(path=str(ARTIFACTS / "console-conversation-es.png"), full_page=True)
+        agent.get_by_test_id("hand-back").click()
+        handed_back = render(say("handoff.handed_back", agent="Alice Martin"), "es")
+        wait_for_bot(buyer, re.escape(handed_back))
+        buyer.screenshot(path=str(ARTIFACTS / "chat-with-agent-es.png"))
+        notices = [text for text in bot_texts(buyer) if "Alice Martin" in text]
+        browser.close()
+    assert blocked == [], f"a page tried to reach the outside: {blocked}"
+    assert notices == [render(say("handoff.joined", agent="Alice Martin"), "es"), handed_back], notices
+    assert joined == notices[0] and all(identify(text) == "es" for text in notices), notices

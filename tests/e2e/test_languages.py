@@ -163,6 +163,27 @@ def test_message_to_the_seller_is_written_in_the_buyers_language(buyer, stack):
     assert identify(sent["body"]) == buyer.language, sent["body"]
 
 
+# A question dictated for the seller, and how the drafted message puts it (the frame is the
+# catalogue's seller_words.ask_whether, in the buyer's language).
+DICTATED_QUESTIONS = {
+    "es": ("pregúntale si trae cargador", "¿Podría decirme si trae cargador?"),
+    "pt": ("pergunta se vem com carregador", "Você poderia me dizer se vem com carregador?"),
+    "fr": ("demande-lui s'il y a un chargeur", "Pourriez-vous me dire s'il y a un chargeur ?"),
+    "ru": ("спроси, есть ли зарядка в комплекте", "Подскажите, пожалуйста, есть ли зарядка в комплекте?"),
+}
+
+
+@pytest.mark.parametrize("buyer", list(DICTATED_QUESTIONS), indirect=True)
+def test_a_question_dictated_for_the_seller_is_put_to_the_seller_in_the_buyers_language(buyer, stack):
+    dictated, put = DICTATED_QUESTIONS[buyer.language]
+    verify(buyer, PHRASES[buyer.language].contact_seller, "8100000000000002")
+    assert put in buyer.say(dictated)
+    assert stack.store().seller_messages("8100000000000002") == []  # nothing sent before the yes
+    buyer.say(PHRASES[buyer.language].yes)
+    (sent,) = stack.store().seller_messages("8100000000000002")
+    assert put in sent["body"] and dictated not in sent["body"], sent["body"]
+
+
 @pytest.mark.parametrize("buyer", ["es", "pt", "fr", "ru"], indirect=True)
 def test_the_buyer_can_have_the_message_in_english(buyer, stack):
     phrases = PHRASES[buyer.language]
