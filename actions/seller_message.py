@@ -165,7 +165,13 @@ _PRONOUNS = {
 }
 _PRONOUN = re.compile(r"\b(" + "|".join(re.escape(word) for word in _PRONOUNS) + r")\b", re.I)
 _LONE_I = re.compile(r"\bi\b")
-_QUESTION = re.compile(r"(?:could|can|would|will|when|where|what|why|how|is|are|do|does|did|have|has)\b", re.I)
+_QUESTION = re.compile(
+    r"(?:could|can|would|will|when|where|what|why|how|is|are|do|does|did|have|has"
+    # The same openings in Spanish, Portuguese, French and Russian ("¿" is the buyer's to add).
+    r"|puede|puedes|podría|podria|cuándo|dónde|cómo|qué|pode|poderia|quando|onde|pourriez|pouvez|"
+    r"est-ce|quand|comment|можете|могли|когда|где|как|есть\s+ли)\b",
+    re.I,
+)
 _QUOTES = ('"', "'", "“", "”", "‘", "’", "«", "»")
 
 

@@ -118,6 +118,19 @@ def test_what_the_buyer_dictates_in_their_language_is_read_out_in_it(message, ki
     assert read_dictation(message) == (kind, words)
 
 
+@pytest.mark.parametrize(
+    "words,sentence",
+    [
+        ("pode enviar antes do natal", "Pode enviar antes do natal?"),
+        ("cuándo lo envías", "Cuándo lo envías?"),
+        ("когда отправите", "Когда отправите?"),
+        ("lo necesito pronto", "Lo necesito pronto."),
+    ],
+)
+def test_a_question_in_any_language_ends_with_a_question_mark(words, sentence):
+    assert tidy(words) == sentence
+
+
 def test_tidy_keeps_line_breaks_and_the_buyers_braces():
     assert tidy('  "hello   {order_id}\n\n\n\nbye"  ') == "Hello {order_id}\n\nbye."
     assert tidy("   ") == ""
