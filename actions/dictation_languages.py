@@ -9,6 +9,7 @@ if …?") is the catalogue's, in the same language as the buyer's words.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import NamedTuple
 
 
@@ -19,83 +20,91 @@ class Dictated(NamedTuple):
     words: str
 
 
-def _pattern(lead: str, verbs: str, seller: str, tail: str) -> re.Pattern[str]:
-    also = r"(?:\s+(?:también|tambien|também|tambem|aussi|ещё|еще|тоже))?"
-    return re.compile(
-        lead + r"(?:" + verbs + r")\b" + also + r"(?:\s+" + seller + r")?" + also + tail, re.IGNORECASE | re.DOTALL
-    )
+@dataclass(frozen=True)
+class Phrasing:
+    """How buyers of one language put it: each field is words separated by "|" (regex)."""
+
+    lead: str  # words before the request ("and", "please", "can you")
+    seller: str  # whom it is for ("al vendedor"), optional
+    tell: str  # verbs that pass a line on: "dile", "ajoute", "скажи"
+    that: str  # what joins them to the line ("que", "что")
+    ask: str  # verbs that put a question: "pregúntale", "demande-lui", "спроси"
+    how: str  # words that open the question ("si", "se", "quand"); Russian needs none
+    send: str  # verbs that send the buyer's own message, after a colon
 
 
-_LEADS = {
-    "es": r"^(?:(?:y|también|tambien|porfa|por favor|oye|entonces|puedes|podrías|podrias|quiero)[,\s]+)*",
-    "pt": r"^(?:(?:e|também|tambem|por favor|pfv|pf|então|entao|pode|você pode|voce pode|quero)[,\s]+)*",
-    "fr": r"^(?:(?:et|aussi|stp|svp|s'il te plaît|s'il vous plaît|alors|peux-tu|pouvez-vous|je veux)[,\s]+)*",
-    "ru": r"^(?:(?:и|ещё|еще|также|пожалуйста|плиз|можешь|можете)[,\s]+)*",
+PHRASINGS = {
+    "es": Phrasing(
+        lead="y|también|tambien|porfa|por favor|oye|entonces|puedes|podrías|podrias|quiero",
+        seller=r"(?:al|a la)\s+(?:vendedor|vendedora|tienda)",
+        tell="dile|díle|dígale|digale|decile|comunícale|comunicale|avísale|avisale|añade|añadí|agrega|agregá|pon|"
+        "incluye|menciona",
+        that=r"que\s+",
+        ask="pregúntale|preguntale|pregúntele|preguntele|pregunta|preguntá",
+        how="si|cuándo|cuando|por qué|por que|cómo|como|dónde|donde|qué|que",
+        send="envía|envia|envíale|enviale|manda|mándale|mandale|escribe|escríbele|escribele",
+    ),
+    "pt": Phrasing(
+        lead="e|também|tambem|por favor|pfv|pf|então|entao|pode|você pode|voce pode|quero",
+        seller=r"(?:(?:a|ao|à|pra|pro|para o|para a|o)\s+(?:vendedor|vendedora|loja)|(?:pra|para)\s+(?:ele|ela))",
+        tell="diz|diga|fala|fale|avisa|avise|acrescenta|acrescente|adiciona|adicione|coloca|coloque|inclui|inclua|"
+        "menciona|mencione",
+        that=r"que\s+",
+        ask="pergunta|pergunte|perguntar",
+        how="se|quando|por que|porque|como|onde|o que",
+        send="envia|envie|manda|mande|escreve|escreva",
+    ),
+    "fr": Phrasing(
+        lead="et|aussi|stp|svp|s'il te plaît|s'il vous plaît|alors|peux-tu|pouvez-vous|je veux",
+        seller=r"(?:au|à la)\s+(?:vendeur|vendeuse|boutique)",
+        tell="dis-lui|dites-lui|dis|dites|précise|precise|précisez|precisez|ajoute|ajoutez|mentionne|mentionnez|"
+        "indique|indiquez|préviens-le|previens-le",
+        that=r"que\s+|qu'|qu’",
+        ask="demande-lui|demandez-lui|demande|demandez",
+        how="si|s'|s’|quand|pourquoi|comment|où|ce que",
+        send="envoie|envoie-lui|envoyez|envoyez-lui|écris|écris-lui|écrivez|écrivez-lui|ecris|ecris-lui",
+    ),
+    "ru": Phrasing(
+        lead="и|ещё|еще|также|пожалуйста|плиз|можешь|можете",
+        seller=r"(?:у\s+)?(?:ему|ей|им|продавцу|продавца|магазину|магазина|него|неё|нее|них)",
+        tell="скажи|скажите|передай|передайте|напиши|напишите|добавь|добавьте|упомяни|упомяните|сообщи|сообщите",
+        that=r"что\s+",
+        ask="спроси|спросите|узнай|узнайте|уточни|уточните",
+        how="",
+        send="отправь|отправьте|пошли|пошлите|напиши|напишите",
+    ),
 }
-_SELLERS = {
-    "es": r"(?:al|a la)\s+(?:vendedor|vendedora|tienda)",
-    "pt": r"(?:(?:a|ao|à|pra|pro|para o|para a|o)\s+(?:vendedor|vendedora|loja)|(?:pra|para)\s+(?:ele|ela))",
-    "fr": r"(?:au|à la)\s+(?:vendeur|vendeuse|boutique)",
-    "ru": r"(?:у\s+)?(?:ему|ей|им|продавцу|продавца|магазину|магазина|него|неё|нее|них)",
-}
-# "tell them that …", "add that …": a line in the drafted message.
-_TELL = {
-    "es": r"dile|díle|dígale|digale|decile|dile\s+al\s+vendedor|comunícale|comunicale|avísale|avisale|"
-    r"añade|añadí|agrega|agregá|pon|incluye|menciona",
-    "pt": r"diz|diga|fala|fale|avisa|avise|acrescenta|acrescente|adiciona|adicione|coloca|coloque|inclui|inclua|"
-    r"menciona|mencione",
-    "fr": r"dis-lui|dites-lui|dis|dites|précise|precise|précisez|precisez|ajoute|ajoutez|mentionne|mentionnez|"
-    r"indique|indiquez|préviens-le|previens-le",
-    "ru": r"скажи|скажите|передай|передайте|напиши|напишите|добавь|добавьте|упомяни|упомяните|сообщи|сообщите",
-}
-_THAT = {"es": r"que\s+", "pt": r"que\s+", "fr": r"que\s+|qu'|qu’", "ru": r"что\s+"}
-# "ask them if …": a question put to the seller.
-_ASK = {
-    "es": r"pregúntale|preguntale|pregúntele|preguntele|pregunta|preguntá",
-    "pt": r"pergunta|pergunte|perguntar",
-    "fr": r"demande-lui|demandez-lui|demande|demandez",
-    "ru": r"спроси|спросите|узнай|узнайте|уточни|уточните",
-}
-_HOW = {
-    "es": r"si|cuándo|cuando|por qué|por que|cómo|como|dónde|donde|qué|que",
-    "pt": r"se|quando|por que|porque|como|onde|o que",
-    "fr": r"si|s'|s’|quand|pourquoi|comment|où|ce que",
-    "ru": r"",
-}
-# "send this to the seller: …": the buyer's own message.
-_SEND = {
-    "es": r"envía|envia|envíale|enviale|manda|mándale|mandale|escribe|escríbele|escribele",
-    "pt": r"envia|envie|manda|mande|escreve|escreva",
-    "fr": r"envoie|envoie-lui|envoyez|envoyez-lui|écris|écris-lui|écrivez|écrivez-lui|ecris|ecris-lui",
-    "ru": r"отправь|отправьте|пошли|пошлите|напиши|напишите",
-}
+# "también", "aussi", "ещё" may stand after the verb or the seller ("pregúntale también si …").
+_ALSO = r"(?:\s+(?:también|tambien|também|tambem|aussi|ещё|еще|тоже))?"
 _THIS = (
     r"(?:\s+(?:esto|lo siguiente|este mensaje|isso|isto|o seguinte|esta mensagem|ceci|ça|ce message"
     r"|это|вот это|следующее))?"
 )
 
-_READERS: list[tuple[str, str, re.Pattern[str]]] = []
-for _language in _LEADS:
-    lead, seller = _LEADS[_language], _SELLERS[_language]
-    verbs_to_tell = _TELL[_language] + "|" + _SEND[_language]  # "escríbele que …" tells too
-    _READERS += [
-        (
-            _language,
-            "own",
-            _pattern(lead, _SEND[_language], seller, _THIS + r"(?:\s+" + seller + r")?\s*:\s*(?P<words>.+)$"),
-        ),
-        (_language, "own", _pattern(lead, _TELL[_language], seller, r"\s*:\s*(?P<words>.+)$")),
-        (
-            _language,
-            "add",
-            _pattern(lead, verbs_to_tell, seller, r"\s*,?\s*(?:" + _THAT[_language] + r")(?P<words>.+)$"),
-        ),
-    ]
-    if _HOW[_language]:
-        ask_tail = r"\s*,?\s*(?P<how>" + _HOW[_language] + r")(?:\s+|(?<=['’]))(?P<words>.+)$"
+
+def _readers(language: str, words: Phrasing) -> list[tuple[str, str, re.Pattern[str]]]:
+    """The patterns for one language, in the order they are tried."""
+    lead = r"^(?:(?:" + words.lead + r")[,\s]+)*"
+    seller = r"(?:\s+" + words.seller + r")?"
+
+    def request(verbs: str, tail: str) -> re.Pattern[str]:
+        return re.compile(lead + r"(?:" + verbs + r")\b" + _ALSO + seller + _ALSO + tail, re.IGNORECASE | re.DOTALL)
+
+    if words.how:
+        question = r"\s*,?\s*(?P<how>" + words.how + r")(?:\s+|(?<=['’]))(?P<words>.+)$"
     else:
-        ask_tail = r"\s*[,:]?\s+(?P<how>)(?P<words>.+)$"
-    _READERS.append((_language, "ask", _pattern(lead, _ASK[_language], seller, ask_tail)))
+        question = r"\s*[,:]?\s+(?P<how>)(?P<words>.+)$"
+    return [
+        # "mándale esto al vendedor: …", "dis au vendeur : …": the buyer's own message.
+        (language, "own", request(words.send, _THIS + seller + r"\s*:\s*(?P<words>.+)$")),
+        (language, "own", request(words.tell, r"\s*:\s*(?P<words>.+)$")),
+        # "dile que …", "escríbele que …": a line.
+        (language, "add", request(words.tell + "|" + words.send, r"\s*,?\s*(?:" + words.that + r")(?P<words>.+)$")),
+        (language, "ask", request(words.ask, question)),
+    ]
+
+
+_READERS = [reader for language, words in PHRASINGS.items() for reader in _readers(language, words)]
 
 
 def read_other_languages(text: str) -> Dictated | None:

@@ -45,14 +45,18 @@ def queue_page(queue_stack, tmp_path_factory) -> Iterator[str]:  # noqa: F811
         server.wait(timeout=20)
 
 
+def sign_in(page, console, username: str) -> None:
+    page.goto(console.url)
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(console.passwords[username])
+    page.get_by_test_id("sign-in").click()
+
+
 def console_axe_violations(browser, blocked: list[str], console) -> list[str]:
     """axe-core (WCAG 2.1 AA) on the console with a conversation open, as a second agent sees
     it. axe needs `new Function`, which the console's CSP forbids: this context bypasses it."""
     page = local_only_context(browser, blocked, bypass_csp=True, viewport={"width": 1280, "height": 860}).new_page()
-    page.goto(console.url)
-    page.get_by_label("Username").fill("bob")
-    page.get_by_label("Password").fill(console.passwords["bob"])
-    page.get_by_test_id("sign-in").click()
+    sign_in(page, console, "bob")
     page.get_by_test_id("queue-item").first.click()
     expect(page.get_by_test_id("summary")).to_contain_text("Alex Buyer", timeout=15000)
     page.add_script_tag(path=str(AXE))
@@ -78,10 +82,7 @@ def test_a_buyer_and_an_agent_talk_and_the_agent_hands_back(queue_stack, queue_c
         asked = time.monotonic()
         reply_to(buyer, "I want to talk to a person", "number 1 in the queue")
 
-        agent.goto(queue_console.url)
-        agent.get_by_label("Username").fill("alice")
-        agent.get_by_label("Password").fill(queue_console.passwords["alice"])
-        agent.get_by_test_id("sign-in").click()
+        sign_in(agent, queue_console, "alice")
         item = agent.get_by_test_id("queue-item").first
         expect(item).to_be_visible(timeout=30000)
         in_console = time.monotonic() - asked
@@ -183,10 +184,7 @@ def test_a_spanish_buyer_hears_the_agent_join_and_leave_in_spanish(queue_stack, 
         queued = send_in_spanish(buyer, "quiero hablar con una persona, por favor")
         assert "puesto 1 de la cola" in queued and identify(queued) == "es", queued
 
-        agent.goto(queue_console.url)
-        agent.get_by_label("Username").fill("alice")
-        agent.get_by_label("Password").fill(queue_console.passwords["alice"])
-        agent.get_by_test_id("sign-in").click()
+        sign_in(agent, queue_console, "alice")
         item = agent.get_by_test_id("queue-item").first
         expect(item).to_be_visible(timeout=30000)
         item.click()
