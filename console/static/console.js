@@ -322,7 +322,8 @@
     api("POST", "/api/handoffs/" + state.selected + "/" + path, body).then(function (answer) {
       state.busy = false;
       status.textContent = done(answer);
-      return loadDetail().then(function () { if (answer.ok && after) after(); });
+      // The queue too: a conversation just claimed must not still read "waiting" there.
+      return refresh().then(function () { if (answer.ok && after) after(); });
     }, function () {
       state.busy = false;
       status.textContent = "The console cannot be reached. Nothing was sent; try again.";
@@ -389,13 +390,17 @@
 
   // --- polling -----------------------------------------------------------------------------
 
+  function refresh() {
+    return api("GET", "/api/queue").then(function (answer) {
+      if (answer.ok) renderQueue(answer.data.queue || []);
+      return loadDetail();
+    });
+  }
+
   function poll() {
     clearTimeout(state.timer);
     if (!state.agent) return;
-    api("GET", "/api/queue").then(function (answer) {
-      if (answer.ok) renderQueue(answer.data.queue || []);
-      return loadDetail();
-    }).catch(function () {
+    refresh().catch(function () {
       $("queue-status").textContent = "The console cannot be reached; retrying…";
     }).then(function () {
       if (state.agent) state.timer = setTimeout(poll, POLL_MS);

@@ -197,6 +197,10 @@ def test_a_spanish_buyer_hears_the_agent_join_and_leave_in_spanish(queue_stack, 
         assert "language_hint" not in transcript.inner_text()
 
         agent.get_by_test_id("claim").click()
+        # The reply box takes the focus once the claim's answer and the refreshed queue are in:
+        # the queue must already show the conversation as the agent's, not as waiting.
+        expect(agent.get_by_label("Reply to the buyer")).to_be_focused(timeout=15000)
+        assert "with you" in item.inner_text(), item.inner_text()
         joined = wait_for_bot(buyer, "Alice Martin")
         agent.get_by_label("Reply to the buyer").fill("Hola Alex, soy Alice. ¿En qué pedido te ayudo?")
         agent.get_by_test_id("send").click()
