@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 
+import pytest
 from playwright.sync_api import expect, sync_playwright
 
 from actions.languages import identify
@@ -71,3 +72,27 @@ def test_a_spanish_browser_gets_the_widget_and_the_conversation_in_spanish(chrom
         assert identify(text) in ("es", None), text
         if len(text.split()) >= 5:
             assert identify(text) == "es", text
+
+
+@pytest.mark.parametrize("locale", ["en-US", "es-ES", "pt-BR", "fr-FR", "ru-RU"])
+def test_the_widgets_own_words_fit_their_buttons_in_every_language(chromium, page_url, locale):
+    """Found in Chromium: "Закрыть" and "Discuter" ran out of the round launcher."""
+    language = locale.split("-")[0]
+    blocked: list[str] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, headless=True, args=BROWSER_ARGS)
+        for viewport in ({"width": 1280, "height": 800}, {"width": 375, "height": 700}):
+            page = local_only_context(browser, blocked, locale=locale, viewport=viewport).new_page()
+            page.goto(page_url)
+            launcher = page.get_by_test_id("launcher")
+            expect(launcher).to_have_text(template("widget.launcher_open", language))
+            overflowing = "el => el.scrollWidth > el.clientWidth || el.scrollHeight > el.clientHeight"
+            assert not launcher.evaluate(overflowing), f"{locale}: {launcher.inner_text()!r} overflows"
+            launcher.click()
+            expect(launcher).to_have_text(template("widget.launcher_close", language))
+            assert not launcher.evaluate(overflowing), f"{locale}: {launcher.inner_text()!r} overflows"
+            if language == "ru" and viewport["width"] > 400:
+                page.screenshot(path=str(ARTIFACTS / "chat-page-ru-launcher.png"))
+            page.context.close()
+        browser.close()
+    assert blocked == []
