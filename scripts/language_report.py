@@ -23,6 +23,7 @@ sys.path.insert(0, str(ROOT))
 
 from actions.languages import LANGUAGES, identify  # noqa: E402
 from scripts.check_language_data import examples, key  # noqa: E402
+from scripts.nlu_report import CROSS_VALIDATION  # noqa: E402
 
 RESULTS = ROOT / "results"
 MODEL = ROOT / "models" / "current.tar.gz"
@@ -155,7 +156,7 @@ def lines(blind: dict[str, Any], cross: dict[str, Any] | None) -> list[str]:
 def main() -> None:
     model = Path(sys.argv[1]) if len(sys.argv) > 1 else MODEL
     blind = score_blind_sets(model)
-    cv_path = RESULTS / "cross_validation" / "predictions.json"
+    cv_path = CROSS_VALIDATION / "predictions.json"
     cross = None
     if cv_path.exists():
         rows = [(p["text"], p["intent"], p["predicted"]) for p in json.loads(cv_path.read_text())]

@@ -35,6 +35,8 @@ REFUSED = ("out_of_scope", "nlu_fallback")
 # ways of contacting the seller.
 SAME_PATH = {"dictate_seller_message": "contact_seller", "write_seller_message": "contact_seller"}
 MODEL = ROOT / "models" / "current.tar.gz"
+# Where the folds' predictions are kept (scripts/language_report.py splits them by language).
+CROSS_VALIDATION = RESULTS / "tmp" / "cross_validation"
 # The data on which issue 15 measured "today's" cross-validation (0.938 / 0.914, 4,520
 # examples). New examples sit at the hardest borders on purpose, so the report also scores
 # the folds on those same examples only: the like-for-like comparison.
@@ -318,7 +320,7 @@ def main() -> None:
         for text, truth, predicted, family in result["errors"]:
             print(f"  [{family}] {text!r}: {truth} -> {predicted}")
         return
-    out = RESULTS / "tmp" / "cross_validation"
+    out = CROSS_VALIDATION
     started = time.time()
     if not args.reuse:
         run_cross_validation(args.folds, out)
