@@ -22,8 +22,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from actions.languages import LANGUAGES, identify  # noqa: E402
+from scripts import nlu_report  # noqa: E402
 from scripts.check_language_data import examples, key  # noqa: E402
-from scripts.nlu_report import CROSS_VALIDATION  # noqa: E402
 
 RESULTS = ROOT / "results"
 MODEL = ROOT / "models" / "current.tar.gz"
@@ -153,14 +153,19 @@ def lines(blind: dict[str, Any], cross: dict[str, Any] | None) -> list[str]:
     ]
 
 
+def cross_validation_by_language() -> dict[str, Any] | None:
+    """The folds' predictions that `scripts/nlu_report.py` wrote, split by language; None
+    before its first run."""
+    path = nlu_report.CROSS_VALIDATION / "predictions.json"
+    if not path.exists():
+        return None
+    return split_cross_validation([(p["text"], p["intent"], p["predicted"]) for p in json.loads(path.read_text())])
+
+
 def main() -> None:
     model = Path(sys.argv[1]) if len(sys.argv) > 1 else MODEL
     blind = score_blind_sets(model)
-    cv_path = CROSS_VALIDATION / "predictions.json"
-    cross = None
-    if cv_path.exists():
-        rows = [(p["text"], p["intent"], p["predicted"]) for p in json.loads(cv_path.read_text())]
-        cross = split_cross_validation(rows)
+    cross = cross_validation_by_language()
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "nlu_languages.json").write_text(
         json.dumps({"blind": blind, "cross_validation": cross}, indent=2, ensure_ascii=False)

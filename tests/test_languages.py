@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from actions.languages import channel_hint, conversation_language, from_hint, identify
 from addons.language_identifier import LanguageIdentifier
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.mark.parametrize(
@@ -125,3 +129,22 @@ def test_a_transcript_shows_the_button_press_without_the_channels_hint(stored, s
     from actions.languages import as_pressed
 
     assert as_pressed(stored) == shown
+
+
+def test_the_language_report_splits_the_folds_predictions_where_the_nlu_report_writes_them(tmp_path, monkeypatch):
+    """The report's cross-validation columns stayed empty: it read another folder."""
+    import json
+
+    from scripts import language_report, nlu_report
+
+    monkeypatch.setattr(nlu_report, "CROSS_VALIDATION", tmp_path)
+    assert language_report.cross_validation_by_language() is None
+    spanish = next(text for _, text in language_report.examples(ROOT / "data/nlu/es/chitchat.yml"))
+    predictions = [
+        {"fold": 0, "text": spanish, "intent": "greet", "predicted": "greet"},
+        {"fold": 0, "text": "I want to cancel my order", "intent": "cancel_order", "predicted": "ask_refund"},
+    ]
+    (tmp_path / "predictions.json").write_text(json.dumps(predictions))
+    split = language_report.cross_validation_by_language()
+    assert split["es"]["messages"] == 1 and split["es"]["accuracy"] == 1.0
+    assert split["en"]["messages"] == 1 and split["en"]["accuracy"] == 0.0
