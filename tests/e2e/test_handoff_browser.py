@@ -165,7 +165,7 @@ def test_an_agent_works_the_queue_with_the_keyboard_alone(queue_stack, queue_con
 def test_a_spanish_buyer_hears_the_agent_join_and_leave_in_spanish(queue_stack, queue_console, queue_page):  # noqa: F811
     """The buyer's browser is Spanish; the agent works in English and is told the buyer's
     language. The console's notices reach the buyer in Spanish, and the buyer's button press
-    reads "/greet" in the agent's transcript, not the hint the channel added to it."""
+    reads "/cancel_order" in the agent's transcript, not the hint the channel added to it."""
     ARTIFACTS.mkdir(exist_ok=True)
     blocked: list[str] = []
     with sync_playwright() as playwright:
