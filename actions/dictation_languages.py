@@ -36,49 +36,53 @@ class Phrasing:
 PHRASINGS = {
     "es": Phrasing(
         lead="y|también|tambien|porfa|por favor|oye|entonces|puedes|podrías|podrias|quiero",
-        seller=r"(?:al|a la)\s+(?:vendedor|vendedora|tienda)",
-        tell="dile|díle|dígale|digale|decile|comunícale|comunicale|avísale|avisale|añade|añadí|agrega|agregá|pon|"
-        "incluye|menciona",
-        that=r"que\s+",
-        ask="pregúntale|preguntale|pregúntele|preguntele|pregunta|preguntá",
+        seller=r"(?:(?:al|a la|con el|con la)\s+(?:vendedor|vendedora|tienda)|en el mensaje)",
+        tell="dile|díle|dígale|digale|decile|comunícale|comunicale|coméntale|comentale|avísale|avisale|añade|añadí|"
+        "agrega|agregá|pon|ponle|incluye|menciona",
+        that=r"que\s+|q\s+",
+        ask="pregúntale|preguntale|pregúntele|preguntele|pregunta|preguntá|preguntarle|consulta|consúltale",
         how="si|cuándo|cuando|por qué|por que|cómo|como|dónde|donde|qué|que",
         send="envía|envia|envíale|enviale|manda|mándale|mandale|escribe|escríbele|escribele",
     ),
     "pt": Phrasing(
         lead="e|também|tambem|por favor|pfv|pf|então|entao|pode|você pode|voce pode|quero",
-        seller=r"(?:(?:a|ao|à|pra|pro|para o|para a|o)\s+(?:vendedor|vendedora|loja)|(?:pra|para)\s+(?:ele|ela))",
-        tell="diz|diga|fala|fale|avisa|avise|acrescenta|acrescente|adiciona|adicione|coloca|coloque|inclui|inclua|"
-        "menciona|mencione",
+        seller=r"(?:(?:a|ao|à|pra|pro|para o|para a|o|com o|com a)\s+(?:vendedor|vendedora|loja)"
+        r"|(?:pra|para)\s+(?:ele|ela)|na mensagem)",
+        tell="diz|diz-lhe|diga|diga-lhe|fala|fale|avisa|avise|acrescenta|acrescente|adiciona|adicione|coloca|coloque|"
+        "põe|poe|inclui|inclua|menciona|mencione|deixa claro",
         that=r"que\s+",
-        ask="pergunta|pergunte|perguntar",
+        ask="pergunta|pergunta-lhe|pergunte|perguntar|confirma|confirme|vê|ve|veja",
         how="se|quando|por que|porque|como|onde|o que",
         send="envia|envie|manda|mande|escreve|escreva",
     ),
     "fr": Phrasing(
         lead="et|aussi|stp|svp|s'il te plaît|s'il vous plaît|alors|peux-tu|pouvez-vous|je veux",
-        seller=r"(?:au|à la)\s+(?:vendeur|vendeuse|boutique)",
-        tell="dis-lui|dites-lui|dis|dites|précise|precise|précisez|precisez|ajoute|ajoutez|mentionne|mentionnez|"
-        "indique|indiquez|préviens-le|previens-le",
+        seller=r"(?:(?:au|à la|le|la|avec le|avec la)\s+(?:vendeur|vendeuse|boutique|magasin))",
+        tell="dis-lui|dites-lui|dis|dites|précise|precise|précisez|precisez|ajoute|ajoutez|rajoute|rajoutez|mentionne|"
+        "mentionnez|indique|indiquez|préviens|previens|préviens-le|previens-le|fais savoir|fais-lui savoir|signale|"
+        "rappelle",
         that=r"que\s+|qu'|qu’",
-        ask="demande-lui|demandez-lui|demande|demandez",
+        ask="demande-lui|demandez-lui|demande|demandez|vois|voyez",
         how="si|s'|s’|quand|pourquoi|comment|où|ce que",
         send="envoie|envoie-lui|envoyez|envoyez-lui|écris|écris-lui|écrivez|écrivez-lui|ecris|ecris-lui",
     ),
     "ru": Phrasing(
         lead="и|ещё|еще|также|пожалуйста|плиз|можешь|можете",
-        seller=r"(?:у\s+)?(?:ему|ей|им|продавцу|продавца|магазину|магазина|него|неё|нее|них)",
-        tell="скажи|скажите|передай|передайте|напиши|напишите|добавь|добавьте|упомяни|упомяните|сообщи|сообщите",
-        that=r"что\s+",
-        ask="спроси|спросите|узнай|узнайте|уточни|уточните",
+        seller=r"(?:(?:у\s+)?(?:ему|ей|им|продавцу|продавца|магазину|магазина|него|неё|нее|них)|в сообщение"
+        r"|(?:u\s+)?(?:emu|prodavcu|prodavca|magazinu|magazina|nego))",
+        tell="скажи|скажите|передай|передайте|напиши|напишите|добавь|добавьте|упомяни|упомяните|сообщи|сообщите|"
+        "skazhi|skazhite|peredai|napishi|dobav",
+        that=r"что\s+|chto\s+",
+        ask="спроси|спросите|узнай|узнайте|уточни|уточните|sprosi|sprosite|uznai|utochni",
         how="",
-        send="отправь|отправьте|пошли|пошлите|напиши|напишите",
+        send="отправь|отправьте|пошли|пошлите|напиши|напишите|otprav|napishi",
     ),
 }
 # "también", "aussi", "ещё" may stand after the verb or the seller ("pregúntale también si …").
 _ALSO = r"(?:\s+(?:también|tambien|também|tambem|aussi|ещё|еще|тоже))?"
 _THIS = (
     r"(?:\s+(?:esto|lo siguiente|este mensaje|isso|isto|o seguinte|esta mensagem|ceci|ça|ce message"
-    r"|это|вот это|следующее))?"
+    r"|assim|ainsi|так|это|вот это|следующее))?"
 )
 
 
@@ -97,7 +101,7 @@ def _readers(language: str, words: Phrasing) -> list[tuple[str, str, re.Pattern[
     return [
         # "mándale esto al vendedor: …", "dis au vendeur : …": the buyer's own message.
         (language, "own", request(words.send, _THIS + seller + r"\s*:\s*(?P<words>.+)$")),
-        (language, "own", request(words.tell, r"\s*:\s*(?P<words>.+)$")),
+        (language, "own", request(words.tell + "|" + words.send, _THIS + seller + r"\s*:\s*(?P<words>.+)$")),
         # "dile que …", "escríbele que …": a line.
         (language, "add", request(words.tell + "|" + words.send, r"\s*,?\s*(?:" + words.that + r")(?P<words>.+)$")),
         (language, "ask", request(words.ask, question)),

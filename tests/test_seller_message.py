@@ -107,6 +107,22 @@ def test_what_the_buyer_dictates_is_read_out(message, kind, words):
         ("escríbele a la tienda que me mudé", ADD, "Me mudé."),
         ("avisa o vendedor que só estou em casa depois das 18h", ADD, "Só estou em casa depois das 18h."),
         ("добавь ещё, что я буду в отпуске", ADD, "Я буду в отпуске."),
+        (
+            "consulta con el vendedor si el color es igual al de la foto",
+            ADD,
+            "¿Podría decirme si el color es igual al de la foto?",
+        ),
+        ("dile esto al vendedor: necesito el producto el viernes", OWN, "Necesito el producto el viernes."),
+        ("pergunta-lhe se ainda há o tamanho XL", ADD, "Você poderia me dizer se ainda há o tamanho XL?"),
+        ("escreve assim: olá, consegue enviar antes do natal?", OWN, "Olá, consegue enviar antes do natal?"),
+        ("préviens le vendeur que je déménage le 15", ADD, "Je déménage le 15."),
+        ("demande au magasin s'ils ont la taille XL", ADD, "Pourriez-vous me dire s'ils ont la taille XL ?"),
+        (
+            "напиши так: Здравствуйте, можете отправить до 20 декабря?",
+            OWN,
+            "Здравствуйте, можете отправить до 20 декабря?",
+        ),
+        ("skazhi prodavcu chto ya v komandirovke", ADD, "Ya v komandirovke."),  # Russian in Latin letters
         # No words to pass on, or no dictation at all: the message is the buyer's own, whole.
         ("quiero escribirle al vendedor", OWN, "Quiero escribirle al vendedor."),
         ("dile quedan dos", OWN, "Dile quedan dos."),
