@@ -320,6 +320,10 @@ def refund_explanation(order: OrderFacts | None = None) -> tuple[Say, ...]:
         return (say("refund.of_cancelled", amount=Money(order.price or 0.0, order.currency), state=state), general)
     if order.status is Status.AWAITING_PAYMENT:
         return (say("refund.nothing_paid"),)
+    if order.dispute_open:
+        return (say("refund.through_open_dispute"),)  # the money comes from the dispute's decision
+    if order.status is Status.DELIVERED:
+        return (say("refund.delivered_needs_dispute"),)  # no cancellation any more: "after it" misleads
     return (say("refund.not_cancelled"), general)
 
 

@@ -340,6 +340,17 @@ def test_refund_explanation_by_state():
     assert "original payment method" in refund_explanation(None)
 
 
+def test_a_refund_for_a_delivered_order_or_one_in_dispute_is_the_disputes_not_a_cancellations():
+    """Found as a French buyer: right after a dispute was opened, "how long does the refund
+    take" was answered "this order isn't cancelled … after the cancellation is confirmed"."""
+    in_dispute = refund_explanation(make_order(Status.DELIVERED, dispute_open=True))
+    assert "dispute is open" in in_dispute and "cancellation is confirmed" not in in_dispute
+    delivered = refund_explanation(make_order(Status.DELIVERED))
+    assert "only possible through a dispute" in delivered and "isn't cancelled" not in delivered
+    shipped_in_dispute = refund_explanation(make_order(Status.SHIPPED, dispute_open=True))
+    assert "dispute is open" in shipped_in_dispute
+
+
 @pytest.mark.parametrize(
     "status,offer", [(Status.AWAITING_SHIPMENT, Offer.SUBMIT_REQUEST), (Status.AWAITING_PAYMENT, Offer.CANCEL_NOW)]
 )

@@ -212,3 +212,14 @@ def test_a_message_over_the_limit_is_refused_and_the_buyer_asked_again(stack):
     assert "Shall I send" not in chat.text
     chat.say("Short and clear.")
     assert "Short and clear." in shown_message(chat)
+
+
+def test_the_refund_of_a_delivered_order_in_dispute_is_the_disputes(stack):
+    """Found as a French buyer in Chromium: right after the dispute was opened, "how long does
+    the refund take" got "this order isn't cancelled … after the cancellation is confirmed"."""
+    chat = signed_in(stack)
+    chat.say("the seller of order 8100000000000004 never answers me")
+    chat.say("yes")
+    assert stack.store().open_dispute_for("8100000000000004") is not None
+    answer = chat.say("how long will my refund take?")
+    assert "dispute is open" in answer and "cancellation is confirmed" not in answer, answer
