@@ -26,7 +26,7 @@ STAGES: list[tuple[str, tuple[str, ...]]] = [
     ("tracker store: read the conversation", ("retrieve (addons/sql_tracker_store.py",)),
     ("tracker store: write the new events", ("save (addons/sql_tracker_store.py",)),
     ("lock store (Redis)", ("rasa/core/lock_store.py",)),
-    ("NLU: featurizers and DIET", ("_parse_message_with_graph",)),
+    ("NLU: featurizers and the intent classifier", ("_parse_message_with_graph",)),
     ("dialogue policies: TED, rules, memoization", ("_predict_next_with_tracker",)),
     ("custom actions: call and apply the events", ("_run_action (rasa/core/processor.py",)),
     ("loading the model (start-up)", ("load_agent",)),

@@ -24,7 +24,7 @@ def stack(*frames: str) -> list[str]:
     [
         (stack(SERVE), IDLE),
         (stack(HANDLE, "_parse_message_with_graph (rasa/core/processor.py:700)", "run (dask/local.py:1)"),
-         "NLU: featurizers and DIET"),
+         "NLU: featurizers and the intent classifier"),
         (stack(HANDLE, "_predict_next_with_tracker (rasa/core/processor.py:900)", "quick_execute (tf.py:52)"),
          "dialogue policies: TED, rules, memoization"),
         # the store runs inside message handling: it wins over the stages around it
@@ -53,7 +53,10 @@ def test_shares_are_of_the_busy_samples_and_count_retracing(tmp_path: Path) -> N
     )
     profile = stage_shares(raw)
     assert profile["samples"] == 100 and profile["busy_samples"] == 50
-    assert profile["stages"] == {"dialogue policies: TED, rules, memoization": 0.8, "NLU: featurizers and DIET": 0.2}
+    assert profile["stages"] == {
+        "dialogue policies: TED, rules, memoization": 0.8,
+        "NLU: featurizers and the intent classifier": 0.2,
+    }
     assert profile["tensorflow_retracing"] == pytest.approx(0.2)
     table = "\n".join(profile_section({**profile, "raw": "rasa.txt"}))
     assert "| dialogue policies: TED, rules, memoization | 80.0% |" in table
